@@ -1,0 +1,1 @@
+"""The local drill: trailguard's template, rules and handlers against an embedded moto AWS."""

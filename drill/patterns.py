@@ -1,0 +1,17 @@
+"""EventBridge pattern matching for the drill and the tests.
+
+moto's matcher is the one its EventBridge uses; DESIGN.md section 6 lists what
+it does not model (arrays of objects), which trailguard's patterns avoid. A
+template test asserts that they keep avoiding it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    from moto.events.models import EventPattern
+
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))

@@ -1,0 +1,114 @@
+"""Reading template.yaml as the source of truth: functions, rules, environment, resources.
+
+CloudFormation's short-form tags (!Ref, !GetAtt, !Sub ...) become their long
+form, so the structure is what CloudFormation itself sees.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@lru_cache(maxsize=4)
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as handle:
+        return dict(yaml.load(handle, Loader=_CfnLoader))  # noqa: S506 (SafeLoader subclass)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One EventBridgeRule event of a function, as the template declares it."""
+
+    function_id: str
+    rule_id: str
+    pattern: dict[str, Any]
+    code_uri: str
+    handler: str
+
+    @property
+    def module(self) -> str:
+        """Import path of the handler module with `functions/` on sys.path."""
+        package = Path(self.code_uri).name
+        return f"{package}.{self.handler.rsplit('.', 1)[0]}"
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        from drill.patterns import matches
+
+        return matches(self.pattern, event)
+
+
+def resources(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    return dict((template or load_template())["Resources"])
+
+
+def functions(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource["Properties"]
+        for logical_id, resource in resources(template).items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def rules(template: dict[str, Any] | None = None) -> list[Rule]:
+    template = template or load_template()
+    handler_default = template.get("Globals", {}).get("Function", {}).get("Handler", "")
+    found = []
+    for function_id, props in functions(template).items():
+        for rule_id, event in (props.get("Events") or {}).items():
+            if event["Type"] != "EventBridgeRule":
+                continue
+            found.append(
+                Rule(
+                    function_id=function_id,
+                    rule_id=rule_id,
+                    pattern=json.loads(json.dumps(event["Properties"]["Pattern"])),
+                    code_uri=props["CodeUri"].rstrip("/"),
+                    handler=props.get("Handler", handler_default),
+                )
+            )
+    return found
+
+
+def global_environment(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    template = template or load_template()
+    return dict(template["Globals"]["Function"]["Environment"]["Variables"])
+
+
+def parameter_defaults(template: dict[str, Any] | None = None) -> dict[str, str]:
+    template = template or load_template()
+    return {
+        name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
+    }

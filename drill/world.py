@@ -1,0 +1,323 @@
+"""A moto AWS seeded like a real management account, and trailguard deployed in it.
+
+The stack's resources (topic, table, queues) and the functions' environment
+are built from template.yaml, so the drill and the functional tests break
+when the template and the code stop fitting together.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from drill import template as tpl
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+TRAIL_NAME = "org-trail"
+LOG_BUCKET = f"org-trail-logs-{ACCOUNT}"
+STACK = "trailguard"
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ACCOUNT_ID": ACCOUNT,
+}
+
+
+def _boto(service: str, region: str = REGION) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region)
+
+
+@dataclass(frozen=True)
+class DeliveredAlert:
+    """An alert as the SQS subscriber of the topic received it."""
+
+    subject: str
+    document: dict[str, Any]
+    attributes: dict[str, str]
+
+    @property
+    def severity(self) -> str:
+        return str(self.document["severity"])
+
+    @property
+    def outcome(self) -> str:
+        return str(self.document["outcome"])
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    deadline: float = field(default_factory=lambda: time.monotonic() + 60)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/trailguard/{STACK}/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def resolve(value: Any, refs: Mapping[str, str], atts: Mapping[str, str],
+            conditions: Mapping[str, bool]) -> Any:
+    """Evaluate the intrinsic functions trailguard's template uses."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref":
+            return refs[arg]
+        if key == "Fn::GetAtt":
+            return atts[".".join(arg)]
+        if key == "Fn::If":
+            branch = arg[1] if conditions[arg[0]] else arg[2]
+            return resolve(branch, refs, atts, conditions)
+        if key == "Fn::Join":
+            return arg[0].join(str(resolve(v, refs, atts, conditions)) for v in arg[1])
+        if key == "Fn::Sub":
+            text = arg if isinstance(arg, str) else arg[0]
+            for name, ref in {**refs, **atts}.items():
+                text = text.replace("${" + name + "}", ref)
+            return text
+    if isinstance(value, dict):
+        return {k: resolve(v, refs, atts, conditions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, refs, atts, conditions) for v in value]
+    return value
+
+
+class World:
+    """The seeded account. Create it inside moto's mock_aws()."""
+
+    def __init__(self, parameters: Mapping[str, str] | None = None) -> None:
+        self.template = tpl.load_template()
+        self.parameters = {**tpl.parameter_defaults(self.template), **(parameters or {})}
+        self.trail_name = TRAIL_NAME
+        self.trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+        self._seed_organization()
+        self._seed_trail()
+        self._deploy_stack()
+
+    # ------------------------------------------------------------ the account
+    def _seed_organization(self) -> None:
+        org = _boto("organizations")
+        org.create_organization(FeatureSet="ALL")
+        org.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
+        _boto("iam").create_service_linked_role(AWSServiceName="cloudtrail.amazonaws.com")
+
+    def _seed_trail(self) -> None:
+        s3 = _boto("s3")
+        s3.create_bucket(Bucket=LOG_BUCKET)
+        self.trail_key_arn = _boto("kms").create_key(Description="org trail")["KeyMetadata"]["Arn"]
+        logs = _boto("logs")
+        logs.create_log_group(logGroupName="org-trail")
+        self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:org-trail:*"
+        self.trail_logs_role_arn = _boto("iam").create_role(
+            RoleName="CloudTrailToCloudWatchLogs",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        self.trail_topic_arn = _boto("sns").create_topic(Name="org-trail-deliveries")["TopicArn"]
+        ct = _boto("cloudtrail")
+        ct.create_trail(
+            Name=TRAIL_NAME, S3BucketName=LOG_BUCKET, S3KeyPrefix="org",
+            SnsTopicName="org-trail-deliveries", IncludeGlobalServiceEvents=True,
+            IsMultiRegionTrail=True, IsOrganizationTrail=True, EnableLogFileValidation=True,
+            KmsKeyId=self.trail_key_arn, CloudWatchLogsLogGroupArn=self.trail_log_group_arn,
+            CloudWatchLogsRoleArn=self.trail_logs_role_arn,
+            TagsList=[{"Key": "owner", "Value": "security"}, {"Key": "purpose", "Value": "audit"}],
+        )
+        ct.put_event_selectors(TrailName=TRAIL_NAME, EventSelectors=[{
+            "ReadWriteType": "All", "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+        }])
+        ct.put_insight_selectors(TrailName=TRAIL_NAME,
+                                 InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+        ct.start_logging(Name=TRAIL_NAME)
+
+    # ------------------------------------------------------------ the stack
+    def _deploy_stack(self) -> None:
+        resources = tpl.resources(self.template)
+        iam = _boto("iam")
+        refs: dict[str, str] = dict(self.parameters)
+        atts: dict[str, str] = {}
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::IAM::Role":
+                role = iam.create_role(
+                    RoleName=f"{STACK}-{logical_id}-EXAMPLE",
+                    AssumeRolePolicyDocument=json.dumps(
+                        resource["Properties"]["AssumeRolePolicyDocument"], default=str),
+                )["Role"]
+                refs[logical_id] = role["RoleName"]
+                atts[f"{logical_id}.Arn"] = role["Arn"]
+        self.role_arns = {k[:-4]: v for k, v in atts.items() if k.endswith(".Arn")}
+
+        key = _boto("kms").create_key(Description="trailguard alerts")["KeyMetadata"]
+        refs["AlertKey"], atts["AlertKey.Arn"] = key["KeyId"], key["Arn"]
+        topic_props = resources["AlertTopic"]["Properties"]
+        self.topic_arn = _boto("sns").create_topic(
+            Name=f"{STACK}-AlertTopic-EXAMPLE",
+            Attributes={"KmsMasterKeyId": key["KeyId"],
+                        "DisplayName": topic_props["DisplayName"]},
+        )["TopicArn"]
+        refs["AlertTopic"] = self.topic_arn
+
+        table = resources["BaselineTable"]["Properties"]
+        self.table_name = f"{STACK}-BaselineTable-EXAMPLE"
+        _boto("dynamodb").create_table(
+            TableName=self.table_name,
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            BillingMode=table["BillingMode"],
+        )
+        refs["BaselineTable"] = self.table_name
+        atts["BaselineTable.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.table_name}"
+
+        sqs = _boto("sqs")
+        failed_url = sqs.create_queue(QueueName=f"{STACK}-FailedInvocationsQueue")["QueueUrl"]
+        refs["FailedInvocationsQueue"] = failed_url
+
+        # The on-call engineer's view: an SQS queue subscribed to the alert topic.
+        self.alert_queue_url = sqs.create_queue(QueueName="on-call-alerts")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=self.alert_queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        _boto("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+        conditions = {
+            "DetectOnly": self.parameters["Mode"] == "detect",
+            "HasAlertEmail": bool(self.parameters["AlertEmail"]),
+        }
+        env = resolve(tpl.global_environment(self.template), refs, atts, conditions)
+        self.environment = {k: str(v) for k, v in env.items()}
+        self.environment["AWS_REGION"] = REGION
+        self.environment["AWS_LAMBDA_FUNCTION_NAME"] = "trailguard"
+        self.environment["POWERTOOLS_METRICS_DISABLED"] = "false"
+        self.apply_environment()
+        self.capture_baseline()
+        self.drain_alerts()
+
+    def apply_environment(self, **overrides: str) -> None:
+        """Point this process at the world, as Lambda's environment would."""
+        from trailguard import runtime
+
+        os.environ.update(FAKE_CREDENTIALS)
+        os.environ.update(self.environment)
+        os.environ.update(overrides)
+        runtime.reset()
+
+    # ------------------------------------------------------------ invoking
+    def handler(self, function_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        props = tpl.functions(self.template)[function_id]
+        handler = props.get("Handler") or self.template["Globals"]["Function"]["Handler"]
+        functions_dir = str(tpl.ROOT / "functions")
+        if functions_dir not in sys.path:
+            sys.path.insert(0, functions_dir)
+        module_name = f"{props['CodeUri'].rstrip('/').rsplit('/', 1)[-1]}.{handler.split('.')[0]}"
+        module = importlib.import_module(module_name)
+        return getattr(module, handler.split(".")[1])  # type: ignore[no-any-return]
+
+    def invoke(self, function_id: str, event: Any) -> Any:
+        return self.handler(function_id)(event, FakeLambdaContext(function_id))
+
+    def capture_baseline(self) -> Any:
+        return self.invoke("CaptureBaselineFunction", {"action": "capture", "reason": "drill"})
+
+    # ------------------------------------------------------------ observing
+    def drain_alerts(self) -> list[DeliveredAlert]:
+        sqs = _boto("sqs")
+        delivered = []
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=self.alert_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                return delivered
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                delivered.append(DeliveredAlert(
+                    subject=envelope.get("Subject", ""),
+                    document=json.loads(envelope["Message"]),
+                    attributes={k: v["Value"] for k, v in
+                                envelope.get("MessageAttributes", {}).items()},
+                ))
+                sqs.delete_message(QueueUrl=self.alert_queue_url,
+                                   ReceiptHandle=message["ReceiptHandle"])
+
+    def trail(self) -> dict[str, Any] | None:
+        ct = _boto("cloudtrail")
+        trails = [t for t in ct.describe_trails(trailNameList=[self.trail_arn])["trailList"]
+                  if t["Name"] == self.trail_name]
+        if not trails:
+            return None
+        return dict(trails[0])
+
+    def is_logging(self) -> bool:
+        return bool(_boto("cloudtrail").get_trail_status(Name=self.trail_arn)["IsLogging"])
+
+    def trusted_access_enabled(self) -> bool:
+        enabled = _boto("organizations").list_aws_service_access_for_organization()
+        return any(p["ServicePrincipal"] == "cloudtrail.amazonaws.com"
+                   for p in enabled["EnabledServicePrincipals"])
+
+    def service_linked_role_exists(self) -> bool:
+        roles = _boto("iam").list_roles(PathPrefix="/aws-service-role/cloudtrail.amazonaws.com/")
+        return bool(roles["Roles"])
+
+    def snapshot(self) -> Any:
+        """The trail as trailguard reads it (None when missing)."""
+        from trailguard.adapters.cloudtrail import CloudTrailGateway
+        from trailguard.drift import EVERY_ASPECT
+        from trailguard.trails import TrailRef
+
+        live = CloudTrailGateway().read(TrailRef.from_arn(self.trail_arn), EVERY_ASPECT)
+        return live.snapshot
+
+    def baseline(self) -> Any:
+        from trailguard.adapters.baseline_store import DynamoBaselineStore
+        from trailguard.trails import TrailRef
+
+        return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
+
+
+def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
+    with open(path) as handle:
+        return dict(json.load(handle))
+
+
+@contextmanager
+def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]:
+    from moto import mock_aws
+
+    saved = dict(os.environ)
+    os.environ.update(FAKE_CREDENTIALS)
+    try:
+        with mock_aws():
+            yield World(parameters)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,54 @@
+"""Captures the protected trails' baselines: at deployment, or when an operator asks.
+
+Deployment (CloudFormation custom resource, Create/Update): trails without a
+baseline get one; existing baselines are kept, so a redeploy never adopts a
+tampered trail. Operator invocation `{"action": "capture", "reason": "..."}`
+replaces the baselines with live state: that is the deliberate change.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from trailguard.alerts import now
+from trailguard.baselines import capture
+from trailguard.custom_resource import is_custom_resource_request, respond
+from trailguard.runtime import dependencies
+
+logger = Logger(service="trailguard")
+PHYSICAL_ID = "trailguard-baseline"
+
+
+def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
+    deps = dependencies()
+    report = capture(
+        deps.trails, deps.baselines, deps.settings,
+        captured_at=now().isoformat(), captured_by=captured_by, reason=reason,
+        replace_existing=replace,
+    )
+    logger.info("baseline capture", extra=report.as_dict())
+    return {"ok": report.ok, **report.as_dict()}
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_custom_resource_request(event):
+        if event["RequestType"] == "Delete":
+            # Baselines outlive the stack (the table is retained): nothing to undo.
+            respond(event, "SUCCESS", "baselines retained", {}, PHYSICAL_ID)
+            return {"ok": True}
+        try:
+            result = _capture(False, "cloudformation", f"stack {event['RequestType']}")
+        except Exception as exc:
+            logger.exception("baseline capture failed")
+            respond(event, "FAILED", f"baseline capture failed: {exc}", {}, PHYSICAL_ID)
+            raise
+        status = "SUCCESS" if result["ok"] else "FAILED"
+        reason = "; ".join(result["missing"]) or f"captured {len(result['captured'])}"
+        respond(event, status, reason, {"Captured": len(result["captured"])}, PHYSICAL_ID)
+        return result
+    if not isinstance(event, dict) or event.get("action") != "capture":
+        logger.warning("unknown request, no action")
+        return {"ok": False, "reason": "expected a custom resource request or action=capture"}
+    reason = str(event.get("reason", "operator request"))[:200]
+    return _capture(True, "operator (direct invocation)", reason)

@@ -1,0 +1,17 @@
+"""DeleteServiceLinkedRole of AWSServiceRoleForCloudTrail -> recreate it (I6)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from trailguard.handler_support import handle_api_call
+from trailguard.service_linked_role import restore_service_linked_role
+
+logger = Logger(service="trailguard")
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_api_call(event, restore_service_linked_role, metrics)

@@ -1,0 +1,1 @@
+"""AWS adapters: one small module per service, each translating ClientError."""

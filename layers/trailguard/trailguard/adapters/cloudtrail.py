@@ -1,0 +1,244 @@
+"""CloudTrail adapter. Every call goes to the trail's home region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trailguard import clients
+from trailguard.adapters.aws_errors import call
+from trailguard.drift import Aspect, LiveTrail
+from trailguard.errors import AwsCallFailed
+from trailguard.trails import Selectors, TrailRef, TrailSettings, TrailSnapshot
+
+IAM_ACTIONS_READ = frozenset(
+    {
+        "cloudtrail:GetTrail",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetInsightSelectors",
+        "cloudtrail:ListTags",
+        "cloudtrail:DescribeTrails",
+    }
+)
+IAM_ACTIONS_WRITE = frozenset(
+    {
+        "cloudtrail:CreateTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:AddTags",
+        "cloudtrail:RemoveTags",
+        "cloudtrail:PutEventSelectors",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:StartLogging",
+    }
+)
+# Aspects that need the trail's description; existence alone is also told by GetTrailStatus.
+_DESCRIBED = frozenset({Aspect.SETTINGS, Aspect.EVENT_SELECTORS, Aspect.INSIGHT_SELECTORS, Aspect.TAGS})
+
+
+def _settings(trail: dict[str, Any]) -> TrailSettings:
+    return TrailSettings(
+        s3_bucket_name=trail.get("S3BucketName") or "",
+        s3_key_prefix=trail.get("S3KeyPrefix") or "",
+        sns_topic_name=trail.get("SnsTopicARN") or trail.get("SnsTopicName") or "",
+        include_global_service_events=bool(trail.get("IncludeGlobalServiceEvents", False)),
+        is_multi_region_trail=bool(trail.get("IsMultiRegionTrail", False)),
+        is_organization_trail=bool(trail.get("IsOrganizationTrail", False)),
+        log_file_validation_enabled=bool(trail.get("LogFileValidationEnabled", False)),
+        kms_key_id=trail.get("KmsKeyId") or "",
+        cloud_watch_logs_log_group_arn=trail.get("CloudWatchLogsLogGroupArn") or "",
+        cloud_watch_logs_role_arn=trail.get("CloudWatchLogsRoleArn") or "",
+    )
+
+
+def _topic_parameter(topic: str, ref: TrailRef) -> str:
+    """SnsTopicName for Create/UpdateTrail: the plain name when the topic is the
+    trail's own account and region (what AWS and moto both accept), else the ARN."""
+    parts = topic.split(":")
+    if len(parts) == 6 and parts[3] == ref.region and parts[4] == ref.account_id:
+        return parts[5]
+    return topic
+
+
+class CloudTrailGateway:
+    def _client(self, region: str) -> Any:
+        return clients.client("cloudtrail", region)
+
+    def read(self, ref: TrailRef, aspects: frozenset[Aspect]) -> LiveTrail:
+        api = self._client(ref.region)
+        try:
+            trail: dict[str, Any] | None = None
+            if aspects & _DESCRIBED or aspects == {Aspect.EXISTS}:
+                trail = call("GetTrail", "cloudtrail:GetTrail", api.get_trail, Name=ref.arn)[
+                    "Trail"
+                ]
+            is_logging = None
+            if Aspect.LOGGING in aspects:
+                status = call(
+                    "GetTrailStatus", "cloudtrail:GetTrailStatus", api.get_trail_status,
+                    Name=ref.arn,
+                )
+                is_logging = bool(status.get("IsLogging"))
+        except AwsCallFailed as exc:
+            if exc.code == "TrailNotFoundException":
+                return LiveTrail(exists=False)
+            raise
+        if trail is None:
+            return LiveTrail(exists=True, is_logging=is_logging)
+        return LiveTrail(
+            exists=True, snapshot=self._snapshot(ref, trail, aspects), is_logging=is_logging
+        )
+
+    def _snapshot(
+        self, ref: TrailRef, trail: dict[str, Any], aspects: frozenset[Aspect]
+    ) -> TrailSnapshot:
+        api = self._client(ref.region)
+        event_selectors: list[Any] = []
+        advanced: list[Any] = []
+        insights: list[Any] = []
+        tags: dict[str, str] = {}
+        if Aspect.EVENT_SELECTORS in aspects:
+            selectors = call(
+                "GetEventSelectors", "cloudtrail:GetEventSelectors", api.get_event_selectors,
+                TrailName=ref.arn,
+            )
+            event_selectors = selectors.get("EventSelectors") or []
+            advanced = selectors.get("AdvancedEventSelectors") or []
+        # HasInsightSelectors saves a call (and AWS's InsightNotEnabledException) when off.
+        if Aspect.INSIGHT_SELECTORS in aspects and trail.get("HasInsightSelectors", True):
+            try:
+                response = call(
+                    "GetInsightSelectors", "cloudtrail:GetInsightSelectors",
+                    api.get_insight_selectors, TrailName=ref.arn,
+                )
+                insights = response.get("InsightSelectors") or []
+            except AwsCallFailed as exc:
+                if exc.code != "InsightNotEnabledException":
+                    raise
+        if Aspect.TAGS in aspects:
+            response = call(
+                "ListTags", "cloudtrail:ListTags", api.list_tags, ResourceIdList=[ref.arn]
+            )
+            for resource in response.get("ResourceTagList", []):
+                tags.update({t["Key"]: t.get("Value", "") for t in resource.get("TagsList", [])})
+        return TrailSnapshot(
+            ref=ref,
+            settings=_settings(trail),
+            selectors=Selectors(tuple(event_selectors), tuple(advanced), tuple(insights)),
+            tags=tags,
+        )
+
+    def list_home_trails(self, region: str) -> list[TrailSnapshot]:
+        """Full snapshots of every trail whose home region is `region`."""
+        api = self._client(region)
+        response = call(
+            "DescribeTrails", "cloudtrail:DescribeTrails", api.describe_trails,
+            includeShadowTrails=False,
+        )
+        snapshots = []
+        for trail in response.get("trailList", []):
+            if trail.get("HomeRegion", region) != region:
+                continue
+            ref = TrailRef.from_arn(trail["TrailARN"])
+            snapshots.append(self._snapshot(ref, trail, frozenset(Aspect)))
+        return snapshots
+
+    def foreign_trails(self, region: str) -> list[tuple[str, str]]:
+        """(name, home region) of trails seen from `region` but homed elsewhere."""
+        api = self._client(region)
+        response = call(
+            "DescribeTrails", "cloudtrail:DescribeTrails", api.describe_trails,
+            includeShadowTrails=True,
+        )
+        return [
+            (str(trail["Name"]), str(trail["HomeRegion"]))
+            for trail in response.get("trailList", [])
+            if trail.get("HomeRegion") and trail["HomeRegion"] != region
+        ]
+
+    def create(self, baseline: TrailSnapshot) -> None:
+        settings = baseline.settings
+        kwargs: dict[str, Any] = {
+            "Name": baseline.ref.name,
+            "S3BucketName": settings.s3_bucket_name,
+            "IncludeGlobalServiceEvents": settings.include_global_service_events,
+            "IsMultiRegionTrail": settings.is_multi_region_trail,
+            "EnableLogFileValidation": settings.log_file_validation_enabled,
+            "IsOrganizationTrail": settings.is_organization_trail,
+        }
+        optional = {
+            "S3KeyPrefix": settings.s3_key_prefix,
+            "SnsTopicName": _topic_parameter(settings.sns_topic_name, baseline.ref),
+            "KmsKeyId": settings.kms_key_id,
+            "CloudWatchLogsLogGroupArn": settings.cloud_watch_logs_log_group_arn,
+            "CloudWatchLogsRoleArn": settings.cloud_watch_logs_role_arn,
+        }
+        kwargs.update({key: value for key, value in optional.items() if value})
+        if baseline.tags:
+            kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in sorted(baseline.tags.items())]
+        api = self._client(baseline.ref.region)
+        call("CreateTrail", "cloudtrail:CreateTrail", api.create_trail, **kwargs)
+
+    def update(self, baseline: TrailSnapshot) -> None:
+        settings = baseline.settings
+        api = self._client(baseline.ref.region)
+        # Empty strings clear a setting, so every field is sent: the result is
+        # the baseline whatever the attacker changed.
+        call(
+            "UpdateTrail", "cloudtrail:UpdateTrail", api.update_trail,
+            Name=baseline.ref.arn,
+            S3BucketName=settings.s3_bucket_name,
+            S3KeyPrefix=settings.s3_key_prefix,
+            SnsTopicName=_topic_parameter(settings.sns_topic_name, baseline.ref),
+            IncludeGlobalServiceEvents=settings.include_global_service_events,
+            IsMultiRegionTrail=settings.is_multi_region_trail,
+            EnableLogFileValidation=settings.log_file_validation_enabled,
+            CloudWatchLogsLogGroupArn=settings.cloud_watch_logs_log_group_arn,
+            CloudWatchLogsRoleArn=settings.cloud_watch_logs_role_arn,
+            KmsKeyId=settings.kms_key_id,
+            IsOrganizationTrail=settings.is_organization_trail,
+        )
+
+    def restore_tags(self, baseline: TrailSnapshot, live_tags: dict[str, str]) -> None:
+        api = self._client(baseline.ref.region)
+        extra = [{"Key": key} for key in sorted(set(live_tags) - set(baseline.tags))]
+        if extra:
+            call(
+                "RemoveTags", "cloudtrail:RemoveTags", api.remove_tags,
+                ResourceId=baseline.ref.arn, TagsList=extra,
+            )
+        changed = [
+            {"Key": k, "Value": v} for k, v in sorted(baseline.tags.items()) if live_tags.get(k) != v
+        ]
+        if changed:
+            call(
+                "AddTags", "cloudtrail:AddTags", api.add_tags,
+                ResourceId=baseline.ref.arn, TagsList=changed,
+            )
+
+    def put_event_selectors(self, baseline: TrailSnapshot) -> None:
+        api = self._client(baseline.ref.region)
+        selectors = baseline.selectors
+        if selectors.uses_advanced:
+            kwargs: dict[str, Any] = {
+                "AdvancedEventSelectors": [dict(s) for s in selectors.advanced_event_selectors]
+            }
+        else:
+            kwargs = {"EventSelectors": [dict(s) for s in selectors.event_selectors]}
+        call(
+            "PutEventSelectors", "cloudtrail:PutEventSelectors", api.put_event_selectors,
+            TrailName=baseline.ref.arn, **kwargs,
+        )
+
+    def put_insight_selectors(self, baseline: TrailSnapshot) -> None:
+        api = self._client(baseline.ref.region)
+        call(
+            "PutInsightSelectors", "cloudtrail:PutInsightSelectors", api.put_insight_selectors,
+            TrailName=baseline.ref.arn,
+            InsightSelectors=[dict(s) for s in baseline.selectors.insight_selectors],
+        )
+
+    def start_logging(self, ref: TrailRef) -> None:
+        api = self._client(ref.region)
+        call("StartLogging", "cloudtrail:StartLogging", api.start_logging, Name=ref.arn)
+
+

@@ -1,0 +1,38 @@
+"""SNS adapter: publishes rendered alerts to the stack's topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trailguard import clients
+from trailguard.adapters.aws_errors import call
+from trailguard.alerts import Alert, render
+from trailguard.errors import AlertNotDelivered, AwsCallFailed
+
+IAM_ACTIONS = frozenset({"sns:Publish"})
+
+
+class SnsAlertSink:
+    def __init__(self, topic_arn: str) -> None:
+        self._topic_arn = topic_arn
+        self._region = topic_arn.split(":")[3]
+
+    def _client(self) -> Any:
+        return clients.client("sns", self._region)
+
+    def publish(self, alert: Alert) -> str:
+        rendered = render(alert)
+        try:
+            response = call(
+                "Publish",
+                "sns:Publish",
+                self._client().publish,
+                TopicArn=self._topic_arn,
+                Subject=rendered.subject,
+                Message=rendered.message,
+                MessageStructure="json",
+                MessageAttributes=rendered.attributes,
+            )
+        except AwsCallFailed as exc:
+            raise AlertNotDelivered(f"{exc} ({exc.hint})") from exc
+        return str(response.get("MessageId", ""))

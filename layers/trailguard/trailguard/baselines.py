@@ -1,0 +1,103 @@
+"""Capturing baselines: the only ways a baseline changes.
+
+1. At deployment (the stack's custom resource): trails without a baseline get one.
+2. By an operator (`trailguard baseline capture`, or invoking the capture function).
+3. After a change by an allow-listed change principal (the IaC deploy role).
+A change by anyone else is drift and is reverted, never captured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trailguard.drift import EVERY_ASPECT
+from trailguard.ports import BaselineStore, Trails
+from trailguard.settings import Settings
+from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
+
+
+@dataclass
+class CaptureReport:
+    captured: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "captured": self.captured,
+            "kept": self.kept,
+            "missing": self.missing,
+            "skipped": self.skipped,
+        }
+
+
+def protected_selection(
+    snapshots: list[TrailSnapshot], settings: Settings
+) -> tuple[list[TrailSnapshot], list[str], list[str]]:
+    """(protected snapshots, configured names not found, trails passed over with why)."""
+    if settings.protected_trail_names:
+        wanted = set(settings.protected_trail_names)
+        chosen = [s for s in snapshots if s.ref.name in wanted]
+        found = {s.ref.name for s in chosen}
+        missing = sorted(wanted - found)
+        skipped = [f"{s.ref.arn}: not in ProtectedTrailNames" for s in snapshots if s not in chosen]
+        return chosen, missing, skipped
+    chosen = [s for s in snapshots if s.settings.is_organization_trail]
+    skipped = [f"{s.ref.arn}: not an organization trail" for s in snapshots if s not in chosen]
+    return chosen, [], skipped
+
+
+def capture(
+    trails: Trails,
+    store: BaselineStore,
+    settings: Settings,
+    *,
+    captured_at: str,
+    captured_by: str,
+    reason: str,
+    replace_existing: bool,
+) -> CaptureReport:
+    """Store baselines of the protected trails whose home region is the stack's.
+
+    Trails seen from this region but homed elsewhere are reported, never
+    silently ignored: a stack here cannot repair them.
+    """
+    report = CaptureReport()
+    snapshots = trails.list_home_trails(settings.region)
+    foreign_trails = trails.foreign_trails(settings.region)
+    chosen, missing, skipped = protected_selection(snapshots, settings)
+    for name, home in foreign_trails:
+        if name in missing:
+            missing.remove(name)
+            report.missing.append(
+                f"{name}: home region is {home}, not {settings.region}; deploy trailguard "
+                f"in {home} to protect it"
+            )
+        elif not settings.protected_trail_names:
+            report.skipped.append(f"{name}: home region {home} is not {settings.region}")
+    report.missing += [f"{name}: no such trail in {settings.region}" for name in missing]
+    report.skipped += skipped
+    for snapshot in chosen:
+        if not replace_existing and store.get(snapshot.ref) is not None:
+            report.kept.append(snapshot.ref.arn)
+            continue
+        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason))
+        report.captured.append(snapshot.ref.arn)
+    return report
+
+
+def recapture(
+    trails: Trails, store: BaselineStore, ref: TrailRef, *, captured_at: str,
+    captured_by: str, reason: str,
+) -> bool:
+    """Replace one trail's baseline with its live state; False if the trail is gone."""
+    live = trails.read(ref, EVERY_ASPECT)
+    if not live.exists or live.snapshot is None:
+        return False
+    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason))
+    return True

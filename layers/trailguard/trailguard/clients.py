@@ -1,0 +1,44 @@
+"""The one place boto3 clients are made.
+
+Clients are created lazily and cached per (service, region): creating one costs
+milliseconds of cold start, and a client made before a test's moto mock starts
+would talk to real AWS.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from trailguard import __version__
+
+_ORGANIZATIONS_REGION = "us-east-1"
+
+
+@lru_cache(maxsize=1)
+def _config() -> Any:
+    from botocore.config import Config
+
+    # Standard mode retries throttling and transient 5xx with backoff; the
+    # attempt cap keeps a remediation well inside the function timeout.
+    return Config(
+        retries={"mode": "standard", "max_attempts": 5},
+        connect_timeout=3,
+        read_timeout=10,
+        user_agent_extra=f"trailguard/{__version__}",
+    )
+
+
+@lru_cache(maxsize=32)
+def client(service: str, region: str) -> Any:
+    import boto3
+
+    if service in ("organizations", "iam"):
+        # Global services: one endpoint, whatever region the function runs in.
+        region = _ORGANIZATIONS_REGION
+    return boto3.session.Session().client(service, region_name=region, config=_config())
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests start a fresh moto world per test)."""
+    client.cache_clear()

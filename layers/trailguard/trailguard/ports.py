@@ -1,0 +1,58 @@
+"""What the remediation services need from the outside world.
+
+Adapters in trailguard.adapters implement these against AWS; unit tests use
+in-memory fakes. Keeping the services on these protocols keeps them free of boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from trailguard.alerts import Alert
+from trailguard.drift import Aspect, LiveTrail
+from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
+
+
+class TrustedAccess(Protocol):
+    def is_enabled(self, service_principal: str) -> bool: ...
+
+    def enable(self, service_principal: str) -> None: ...
+
+
+class Trails(Protocol):
+    def read(self, ref: TrailRef, aspects: frozenset[Aspect]) -> LiveTrail: ...
+
+    def list_home_trails(self, region: str) -> list[TrailSnapshot]: ...
+
+    def foreign_trails(self, region: str) -> list[tuple[str, str]]: ...
+
+    def create(self, baseline: TrailSnapshot) -> None: ...
+
+    def update(self, baseline: TrailSnapshot) -> None: ...
+
+    def restore_tags(self, baseline: TrailSnapshot, live_tags: dict[str, str]) -> None: ...
+
+    def put_event_selectors(self, baseline: TrailSnapshot) -> None: ...
+
+    def put_insight_selectors(self, baseline: TrailSnapshot) -> None: ...
+
+    def start_logging(self, ref: TrailRef) -> None: ...
+
+
+class ServiceLinkedRoles(Protocol):
+    def exists(self, service_name: str) -> bool: ...
+
+    def create(self, service_name: str) -> None: ...
+
+
+class BaselineStore(Protocol):
+    def get(self, ref: TrailRef) -> TrailBaseline | None: ...
+
+    def put(self, baseline: TrailBaseline) -> None: ...
+
+    def all(self) -> Iterable[TrailBaseline]: ...
+
+
+class AlertSink(Protocol):
+    def publish(self, alert: Alert) -> str: ...

@@ -1,0 +1,220 @@
+"""The shared shape of every remediation: act, verify, alert; CRITICAL on failure.
+
+Services (trusted_access.py, trail_protection.py, service_linked_role.py)
+decide what drifted and which steps repair it; this module runs the steps,
+records each call, re-reads state to verify, and reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now
+from trailguard.errors import AwsCallFailed, RemediationFailed
+from trailguard.event_model import ApiCallEvent
+from trailguard.ports import AlertSink, BaselineStore, ServiceLinkedRoles, Trails, TrustedAccess
+from trailguard.settings import Settings
+
+logger = logging.getLogger("trailguard")
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    trusted_access: TrustedAccess
+    trails: Trails
+    roles: ServiceLinkedRoles
+    baselines: BaselineStore
+    alerts: AlertSink
+    clock: Callable[[], datetime] = now
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    resource: str
+    reason: str = ""
+    actions: tuple[ActionRecord, ...] = ()
+    alert_id: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "resource": self.resource,
+            "reason": self.reason,
+            "actions": [f"{a.call} {a.target}: {a.result}" for a in self.actions],
+            "alertId": self.alert_id,
+        }
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an alert is about: the invariant, the resource, and the triggering event."""
+
+    invariant: str
+    resource: str
+    account_id: str
+    region: str
+    event: ApiCallEvent | None
+    detected_by: str = "event"
+
+    def alert(self, severity: Severity, outcome: Outcome, headline: str, **fields: Any) -> Alert:
+        return Alert(
+            severity=severity,
+            outcome=outcome,
+            headline=headline,
+            invariant=self.invariant,
+            resource=self.resource,
+            account_id=self.account_id,
+            region=self.region,
+            event=self.event,
+            detected_by=self.detected_by,
+            **fields,
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    call: str
+    target: str
+    run: Callable[[], None]
+
+
+@dataclass
+class Repair:
+    """A planned repair: the drift it answers, its actions, how to verify it."""
+
+    subject: Subject
+    drift: tuple[str, ...]
+    actions: list[Action]
+    verify: Callable[[], list[str]]  # remaining drift, empty when repaired
+    manual_action: str
+    on_step_failure: Callable[[Action, AwsCallFailed], list[Action] | None] = field(
+        default=lambda action, exc: None
+    )
+
+
+def notify(deps: Dependencies, alert: Alert) -> str:
+    """Publish; a delivery failure is logged and re-raised so the event is retried."""
+    try:
+        return deps.alerts.publish(alert)
+    except Exception:
+        logger.exception(
+            "alert not delivered",
+            extra={"severity": alert.severity.value, "resource": alert.resource},
+        )
+        raise
+
+
+def report_only(
+    deps: Dependencies,
+    subject: Subject,
+    severity: Severity,
+    outcome: Outcome,
+    headline: str,
+    **fields: Any,
+) -> Result:
+    alert = subject.alert(severity, outcome, headline, **fields)
+    logger.info(headline, extra={"outcome": outcome.value, "resource": subject.resource})
+    return Result(outcome, subject.resource, headline, alert_id=notify(deps, alert))
+
+
+def detected(deps: Dependencies, subject: Subject, drift: tuple[str, ...]) -> Result:
+    return report_only(
+        deps,
+        subject,
+        Severity.HIGH,
+        Outcome.DETECTED,
+        "drift detected; detect-only mode, nothing changed",
+        drift=drift,
+        manual_action="repair by hand or switch trailguard to enforce mode "
+        "(parameter Mode=enforce) and run `trailguard reconcile`",
+    )
+
+
+def _verify(repair: Repair, deps: Dependencies) -> list[str]:
+    # Some AWS reads are eventually consistent right after a write (a trail
+    # just created may not be described yet): re-read a few times, briefly.
+    remaining = repair.verify()
+    for delay in (0.5, 1.0, 2.0):
+        if not remaining:
+            break
+        deps.sleep(delay)
+        remaining = repair.verify()
+    return remaining
+
+
+def execute(deps: Dependencies, repair: Repair) -> Result:
+    subject = repair.subject
+    records: list[ActionRecord] = []
+    pending = list(repair.actions)
+    failure: AwsCallFailed | None = None
+    while pending:
+        action = pending.pop(0)
+        try:
+            action.run()
+        except AwsCallFailed as exc:
+            records.append(ActionRecord(action.call, action.target, exc.code))
+            fallback = repair.on_step_failure(action, exc)
+            if fallback is None:
+                failure = exc
+                break
+            pending = fallback + pending
+            continue
+        records.append(ActionRecord(action.call, action.target, "ok"))
+
+    try:
+        remaining = _verify(repair, deps) if failure is None else repair.verify()
+    except AwsCallFailed as exc:
+        remaining = [f"state could not be re-read: {exc}"]
+        failure = failure or exc
+
+    if failure is None and not remaining:
+        alert = subject.alert(
+            Severity.HIGH,
+            Outcome.REPAIRED,
+            "drift repaired and verified",
+            drift=repair.drift,
+            actions=tuple(records),
+            verification="state re-read after repair matches the baseline",
+            repaired_at=deps.clock(),
+        )
+        logger.info(
+            "repaired",
+            extra={"resource": subject.resource, "actions": [r.call for r in records]},
+        )
+        return Result(
+            Outcome.REPAIRED, subject.resource, "repaired", tuple(records), notify(deps, alert)
+        )
+
+    manual = repair.manual_action
+    if failure is not None:
+        manual = f"{failure.hint}. Then: {repair.manual_action}"
+    alert = subject.alert(
+        Severity.CRITICAL,
+        Outcome.REMEDIATION_FAILED,
+        "REMEDIATION FAILED, invariant still broken",
+        drift=repair.drift,
+        actions=tuple(records),
+        verification="still drifted: " + "; ".join(remaining) if remaining else "not verified",
+        manual_action=manual,
+        detail=str(failure) if failure else "",
+    )
+    logger.error(
+        "remediation failed",
+        extra={"resource": subject.resource, "remaining": remaining, "error": str(failure)},
+    )
+    message = f"{subject.resource}: {'; '.join(remaining) or failure}"
+    try:
+        notify(deps, alert)
+    except Exception as exc:
+        # Still RemediationFailed: the retry or the on-failure destination must
+        # see this event whether or not the alert went out.
+        raise RemediationFailed(message) from exc
+    raise RemediationFailed(message)

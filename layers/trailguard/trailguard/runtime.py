@@ -1,0 +1,35 @@
+"""Composition root: real adapters wired from validated settings, once per cold start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from trailguard.adapters.baseline_store import DynamoBaselineStore
+from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.iam import IamGateway
+from trailguard.adapters.organizations import OrganizationsGateway
+from trailguard.adapters.sns import SnsAlertSink
+from trailguard.remediation import Dependencies
+from trailguard.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def dependencies() -> Dependencies:
+    settings = get_settings()
+    return Dependencies(
+        settings=settings,
+        trusted_access=OrganizationsGateway(),
+        trails=CloudTrailGateway(),
+        roles=IamGateway(),
+        baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
+        alerts=SnsAlertSink(settings.alert_topic_arn),
+    )
+
+
+def reset() -> None:
+    """Forget settings, adapters and clients (tests change the environment)."""
+    from trailguard import clients, settings
+
+    dependencies.cache_clear()
+    settings.get_settings.cache_clear()
+    clients.reset_clients()

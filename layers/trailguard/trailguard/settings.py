@@ -1,0 +1,97 @@
+"""Typed settings, read from the environment once per execution environment.
+
+Validation happens on the first invocation (the cold start) so that a broken
+deployment fails loudly there instead of half-working on some events.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:*-]+$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class SettingsError(ValueError):
+    """The function's configuration is unusable; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    alert_topic_arn: str
+    baseline_table_name: str
+    protected_trail_names: tuple[str, ...]
+    allowed_principal_arns: tuple[str, ...]
+    remediator_role_arns: tuple[str, ...]
+    detect_only: bool
+    alert_on_other_service_principals: bool
+
+    @property
+    def protects_every_organization_trail(self) -> bool:
+        return not self.protected_trail_names
+
+
+def _split(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def settings_from(env: Mapping[str, str]) -> Settings:
+    region = _required(env, "AWS_REGION")
+    if not _REGION.match(region):
+        raise SettingsError(f"AWS_REGION is not a region: {region!r}")
+    topic = _required(env, "ALERT_TOPIC_ARN")
+    if not _TOPIC_ARN.match(topic):
+        raise SettingsError(f"ALERT_TOPIC_ARN is not an SNS topic ARN: {topic!r}")
+    names = _split(env.get("PROTECTED_TRAIL_NAMES", ""))
+    for name in names:
+        if not _TRAIL_NAME.match(name):
+            raise SettingsError(f"PROTECTED_TRAIL_NAMES has an invalid trail name: {name!r}")
+    allowed = _split(env.get("ALLOWED_PRINCIPAL_ARNS", ""))
+    for arn in allowed:
+        if not _PRINCIPAL_ARN.match(arn):
+            raise SettingsError(f"ALLOWED_PRINCIPAL_ARNS has an invalid ARN: {arn!r}")
+    own_roles = _split(env.get("REMEDIATOR_ROLE_ARNS", ""))
+    for arn in own_roles:
+        if not _ROLE_ARN.match(arn):
+            raise SettingsError(f"REMEDIATOR_ROLE_ARNS has an invalid role ARN: {arn!r}")
+    return Settings(
+        region=region,
+        alert_topic_arn=topic,
+        baseline_table_name=_required(env, "BASELINE_TABLE_NAME"),
+        protected_trail_names=names,
+        allowed_principal_arns=allowed,
+        remediator_role_arns=own_roles,
+        detect_only=_flag(env, "DETECT_ONLY", False),
+        alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from(os.environ)

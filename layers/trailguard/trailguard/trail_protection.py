@@ -1,0 +1,224 @@
+"""I2-I5: the protected trail exists, logs, and keeps its baseline configuration.
+
+Remediation compares live state with the stored baseline, never with the
+event: DeleteTrail carries only a name, UpdateTrail only what was sent.
+Each event reads only the aspects it can have changed, so that a StopLogging
+repair costs the fewest calls; the scheduled reconciler reads them all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from trailguard.alerts import Outcome, Severity
+from trailguard.baselines import recapture
+from trailguard.drift import EVERY_ASPECT, Aspect, Drift, LiveTrail, Step, repair_steps, trail_drift
+from trailguard.errors import AwsCallFailed, InvalidEvent
+from trailguard.event_model import ApiCallEvent
+from trailguard.guards import Verdict, judge
+from trailguard.remediation import (
+    Action,
+    Dependencies,
+    Repair,
+    Result,
+    Subject,
+    detected,
+    execute,
+    report_only,
+)
+from trailguard.trails import TrailBaseline, TrailRef
+from trailguard.trusted_access import CLOUDTRAIL
+
+logger = logging.getLogger("trailguard")
+
+ASPECTS_BY_EVENT: dict[str, frozenset[Aspect]] = {
+    "StopLogging": frozenset({Aspect.EXISTS, Aspect.LOGGING}),
+    "DeleteTrail": EVERY_ASPECT,
+    "UpdateTrail": frozenset({Aspect.EXISTS, Aspect.SETTINGS}),
+    "PutEventSelectors": frozenset({Aspect.EXISTS, Aspect.EVENT_SELECTORS}),
+    "PutInsightSelectors": frozenset({Aspect.EXISTS, Aspect.INSIGHT_SELECTORS}),
+}
+DELEGATED_ADMIN_EVENTS = frozenset(
+    {"RegisterOrganizationDelegatedAdmin", "DeregisterOrganizationDelegatedAdmin"}
+)
+_CONFIG_EVENTS = frozenset({"UpdateTrail", "PutEventSelectors", "PutInsightSelectors"})
+_INVARIANTS = {
+    "StopLogging": "I2 trail logging",
+    "DeleteTrail": "I3 trail exists with its baseline",
+    "UpdateTrail": "I4 trail settings",
+    "PutEventSelectors": "I5 event selectors",
+    "PutInsightSelectors": "I5 insight selectors",
+}
+
+
+def trail_named_in(event: ApiCallEvent) -> TrailRef:
+    """The trail a request acted on, from `name` or `trailName`, plain or ARN."""
+    raw = event.parameter("name", limit=512) or event.parameter("trailName", limit=512)
+    if not raw:
+        raise InvalidEvent(f"{event.event_name} request names no trail")
+    return TrailRef.parse(raw, event.region, event.account_id)
+
+
+def is_protected(ref: TrailRef, deps: Dependencies) -> tuple[bool, TrailBaseline | None]:
+    """Configured names decide; with none configured, having a baseline does."""
+    names = deps.settings.protected_trail_names
+    if names:
+        return ref.name in names, None
+    baseline = deps.baselines.get(ref)
+    return baseline is not None, baseline
+
+
+def _trail_repair(
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    baseline: TrailBaseline | None,
+    live: LiveTrail,
+    drifts: list[Drift],
+    aspects: frozenset[Aspect],
+) -> Repair:
+    snapshot = baseline.snapshot if baseline else None
+    steps = repair_steps(drifts, snapshot)
+    trails = deps.trails
+    needs_org_access = (
+        snapshot is not None
+        and snapshot.settings.is_organization_trail
+        and bool({Step.CREATE_TRAIL, Step.UPDATE_TRAIL} & set(steps))
+    )
+    if needs_org_access and not deps.trusted_access.is_enabled(CLOUDTRAIL):
+        # CreateTrail/UpdateTrail of an organization trail fail with
+        # CloudTrailAccessNotEnabledException until trusted access is back.
+        steps.insert(0, Step.ENABLE_TRUSTED_ACCESS)
+    live_tags = dict(live.snapshot.tags) if live.snapshot else {}
+
+    def run(step: Step) -> Callable[[], None]:
+        if step is Step.START_LOGGING:
+            return lambda: trails.start_logging(ref)
+        if step is Step.ENABLE_TRUSTED_ACCESS:
+            return lambda: deps.trusted_access.enable(CLOUDTRAIL)
+        assert snapshot is not None, "configuration steps are planned only with a baseline"
+        return {
+            Step.CREATE_TRAIL: lambda: trails.create(snapshot),
+            Step.UPDATE_TRAIL: lambda: trails.update(snapshot),
+            Step.RESTORE_TAGS: lambda: trails.restore_tags(snapshot, live_tags),
+            Step.PUT_EVENT_SELECTORS: lambda: trails.put_event_selectors(snapshot),
+            Step.PUT_INSIGHT_SELECTORS: lambda: trails.put_insight_selectors(snapshot),
+        }[step]
+
+    def action(step: Step) -> Action:
+        target = CLOUDTRAIL if step is Step.ENABLE_TRUSTED_ACCESS else ref.arn
+        return Action(step.value, target, run(step))
+
+    verify_aspects = EVERY_ASPECT if Step.CREATE_TRAIL in steps else aspects
+
+    def verify() -> list[str]:
+        after = trails.read(ref, verify_aspects)
+        return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
+
+    def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        # Someone (or a parallel delivery) recreated the trail between our read
+        # and CreateTrail: bring the existing one to the baseline instead.
+        if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
+            return [action(s) for s in (Step.UPDATE_TRAIL, Step.RESTORE_TAGS,
+                                        Step.PUT_EVENT_SELECTORS, Step.PUT_INSIGHT_SELECTORS)]
+        return None
+
+    return Repair(
+        subject=subject,
+        drift=tuple(d.summary for d in drifts),
+        actions=[action(step) for step in steps],
+        verify=verify,
+        manual_action=(
+            f"restore trail {ref.name} in {ref.region} from its baseline "
+            f"(`trailguard baseline show {ref.name}`) and start logging "
+            f"(`aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`)"
+        ),
+        on_step_failure=on_failure,
+    )
+
+
+def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
+    if event.event_name in DELEGATED_ADMIN_EVENTS:
+        return _delegated_admin_change(event, deps)
+    aspects = ASPECTS_BY_EVENT.get(event.event_name)
+    if aspects is None:
+        raise InvalidEvent(f"{event.event_name} is not a trail change trailguard handles")
+    ref = trail_named_in(event)
+    protected, baseline = is_protected(ref, deps)
+    if not protected:
+        logger.info("trail is not protected; no action", extra={"trail": ref.arn})
+        return Result(Outcome.NOTICE, ref.arn, "not a protected trail")
+
+    subject = Subject(_INVARIANTS[event.event_name], ref.arn, ref.account_id, ref.region, event)
+    verdict = judge(event, deps.settings)
+    if verdict is Verdict.OWN_CHANGE:
+        return Result(Outcome.IN_SYNC, ref.arn, "trailguard's own call")
+    if verdict is Verdict.FAILED_ATTEMPT:
+        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
+                           f"{event.event_name} attempt was refused; nothing changed")
+    if verdict is Verdict.ALLOWED:
+        return _allowed_change(event, deps, subject, ref)
+
+    live = deps.trails.read(ref, aspects)
+    needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
+    if baseline is None and needs_baseline:
+        baseline = deps.baselines.get(ref)
+    if baseline is None and needs_baseline:
+        return _no_baseline(deps, subject, ref, live)
+
+    drifts = trail_drift(baseline.snapshot if baseline else None, live, aspects)
+    if not drifts:
+        logger.info("trail matches its baseline; nothing to do", extra={"trail": ref.arn})
+        return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
+    if deps.settings.detect_only:
+        return detected(deps, subject, tuple(d.summary for d in drifts))
+    return execute(deps, _trail_repair(deps, subject, ref, baseline, live, drifts, aspects))
+
+
+def _no_baseline(deps: Dependencies, subject: Subject, ref: TrailRef, live: LiveTrail) -> Result:
+    if not live.exists:
+        headline = "protected trail deleted and NO BASELINE to recreate it from"
+        severity = Severity.CRITICAL
+    else:
+        headline = "protected trail changed but has no baseline to compare with"
+        severity = Severity.HIGH
+    return report_only(
+        deps, subject, severity, Outcome.REMEDIATION_FAILED, headline,
+        manual_action=f"recreate or check trail {ref.name} in {ref.region} by hand, then "
+        f"record its baseline with `trailguard baseline capture`",
+    )
+
+
+def _allowed_change(
+    event: ApiCallEvent, deps: Dependencies, subject: Subject, ref: TrailRef
+) -> Result:
+    detail = "Not reverted: the principal is on the allow-list."
+    if event.event_name in _CONFIG_EVENTS:
+        principal = event.principal.acting_arn or "unknown principal"
+        if recapture(
+            deps.trails, deps.baselines, ref,
+            captured_at=deps.clock().isoformat(),
+            captured_by=principal,
+            reason=f"{event.event_name} by allow-listed principal, event {event.event_id}",
+        ):
+            detail += " The baseline was updated to the trail's new configuration."
+    return report_only(deps, subject, Severity.WARNING, Outcome.ALLOWED,
+                       f"allow-listed principal ran {event.event_name}; not reverted",
+                       detail=detail)
+
+
+def _delegated_admin_change(event: ApiCallEvent, deps: Dependencies) -> Result:
+    account = event.parameter("memberAccountId", limit=12) or event.parameter(
+        "delegatedAdminAccountId", limit=12)
+    subject = Subject("delegated administrator for CloudTrail", f"account {account or '?'}",
+                      event.account_id, event.region, event)
+    if judge(event, deps.settings) is Verdict.FAILED_ATTEMPT:
+        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
+                           f"{event.event_name} attempt was refused; nothing changed")
+    return report_only(
+        deps, subject, Severity.HIGH, Outcome.NOTICE,
+        f"{event.event_name}: CloudTrail delegated administrator changed",
+        manual_action="confirm the change was planned: a delegated administrator can "
+        "manage (and stop) organization trails",
+    )

@@ -1,0 +1,79 @@
+"""I1: trusted access for cloudtrail.amazonaws.com stays enabled."""
+
+from __future__ import annotations
+
+import logging
+
+from trailguard.alerts import Outcome, Severity
+from trailguard.errors import InvalidEvent
+from trailguard.event_model import ApiCallEvent
+from trailguard.guards import Verdict, judge
+from trailguard.remediation import (
+    Action,
+    Dependencies,
+    Repair,
+    Result,
+    Subject,
+    detected,
+    execute,
+    report_only,
+)
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+INVARIANT = "I1 trusted access for cloudtrail.amazonaws.com"
+logger = logging.getLogger("trailguard")
+
+
+def trusted_access_subject(
+    account_id: str, region: str, event: ApiCallEvent | None, detected_by: str = "event"
+) -> Subject:
+    return Subject(INVARIANT, CLOUDTRAIL, account_id, region, event, detected_by)
+
+
+def trusted_access_repair(deps: Dependencies, subject: Subject) -> Repair:
+    return Repair(
+        subject=subject,
+        drift=("trusted access for cloudtrail.amazonaws.com is disabled",),
+        actions=[Action("EnableAWSServiceAccess", CLOUDTRAIL,
+                        lambda: deps.trusted_access.enable(CLOUDTRAIL))],
+        verify=lambda: []
+        if deps.trusted_access.is_enabled(CLOUDTRAIL)
+        else ["trusted access is still disabled"],
+        manual_action="in the management account run `aws organizations "
+        "enable-aws-service-access --service-principal cloudtrail.amazonaws.com`",
+    )
+
+
+def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
+    if event.event_name != "DisableAWSServiceAccess":
+        raise InvalidEvent(f"{event.event_name} is not DisableAWSServiceAccess")
+    principal = event.parameter("servicePrincipal", limit=256)
+    subject = trusted_access_subject(event.account_id, event.region, event)
+    if principal != CLOUDTRAIL:
+        logger.info("trusted access disabled for another service; no action",
+                    extra={"event_id": event.event_id})
+        if deps.settings.alert_on_other_service_principals:
+            return report_only(
+                deps, subject, Severity.INFO, Outcome.NOTICE,
+                "trusted access disabled for another service principal; not protected",
+                detail=f"Service principal: {principal!r}" if principal else "",
+            )
+        return Result(Outcome.NOTICE, principal or "(none)", "not cloudtrail.amazonaws.com")
+
+    verdict = judge(event, deps.settings)
+    if verdict is Verdict.OWN_CHANGE:
+        return Result(Outcome.IN_SYNC, CLOUDTRAIL, "trailguard's own call")
+    if verdict is Verdict.FAILED_ATTEMPT:
+        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
+                           "attempt to disable trusted access was refused; nothing changed")
+    if verdict is Verdict.ALLOWED:
+        return report_only(deps, subject, Severity.WARNING, Outcome.ALLOWED,
+                           "allow-listed principal disabled trusted access; not reverted")
+
+    if deps.trusted_access.is_enabled(CLOUDTRAIL):
+        logger.info("trusted access already enabled", extra={"event_id": event.event_id})
+        return Result(Outcome.IN_SYNC, CLOUDTRAIL, "already enabled")
+    repair = trusted_access_repair(deps, subject)
+    if deps.settings.detect_only:
+        return detected(deps, subject, repair.drift)
+    return execute(deps, repair)

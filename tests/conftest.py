@@ -1,0 +1,39 @@
+"""Shared fixtures.
+
+Test taxonomy: tests/unit (pure logic with in-memory fakes, no AWS API),
+tests/functional (handlers and real adapters against moto, plus botocore
+Stubber where moto differs from AWS), tests/template (static checks of
+template.yaml), tests/drill (the local drill end to end).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drill.world import FAKE_CREDENTIALS, World, seeded_world
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+# No test may reach real AWS: fake credentials before anything creates a client.
+os.environ.update(FAKE_CREDENTIALS)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / name).read_text()))
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with seeded_world() as seeded:
+        yield seeded
+
+
+@pytest.fixture
+def event() -> Any:
+    return load_event
