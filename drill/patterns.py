@@ -14,4 +14,5 @@ from typing import Any
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
     from moto.events.models import EventPattern
 
-    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
+    compiled: Any = EventPattern.load(json.dumps(pattern))
+    return bool(compiled.matches_event(event))

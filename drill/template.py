@@ -109,6 +109,4 @@ def global_environment(template: dict[str, Any] | None = None) -> dict[str, Any]
 
 def parameter_defaults(template: dict[str, Any] | None = None) -> dict[str, str]:
     template = template or load_template()
-    return {
-        name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
-    }
+    return {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}

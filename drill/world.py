@@ -39,7 +39,8 @@ FAKE_CREDENTIALS = {
 def _boto(service: str, region: str = REGION) -> Any:
     import boto3
 
-    return boto3.client(service, region_name=region)
+    make: Any = boto3.client  # the service name is data: the stubs' overloads cannot follow it
+    return make(service, region_name=region)
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ class FakeLambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def resolve(value: Any, refs: Mapping[str, str], atts: Mapping[str, str],
-            conditions: Mapping[str, bool]) -> Any:
+def resolve(
+    value: Any, refs: Mapping[str, str], atts: Mapping[str, str], conditions: Mapping[str, bool]
+) -> Any:
     """Evaluate the intrinsic functions trailguard's template uses."""
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return refs[arg]
         if key == "Fn::GetAtt":
@@ -136,26 +138,48 @@ class World:
         self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:org-trail:*"
         self.trail_logs_role_arn = _boto("iam").create_role(
             RoleName="CloudTrailToCloudWatchLogs",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]}),
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
         )["Role"]["Arn"]
         self.trail_topic_arn = _boto("sns").create_topic(Name="org-trail-deliveries")["TopicArn"]
         ct = _boto("cloudtrail")
         ct.create_trail(
-            Name=TRAIL_NAME, S3BucketName=LOG_BUCKET, S3KeyPrefix="org",
-            SnsTopicName="org-trail-deliveries", IncludeGlobalServiceEvents=True,
-            IsMultiRegionTrail=True, IsOrganizationTrail=True, EnableLogFileValidation=True,
-            KmsKeyId=self.trail_key_arn, CloudWatchLogsLogGroupArn=self.trail_log_group_arn,
+            Name=TRAIL_NAME,
+            S3BucketName=LOG_BUCKET,
+            S3KeyPrefix="org",
+            SnsTopicName="org-trail-deliveries",
+            IncludeGlobalServiceEvents=True,
+            IsMultiRegionTrail=True,
+            IsOrganizationTrail=True,
+            EnableLogFileValidation=True,
+            KmsKeyId=self.trail_key_arn,
+            CloudWatchLogsLogGroupArn=self.trail_log_group_arn,
             CloudWatchLogsRoleArn=self.trail_logs_role_arn,
             TagsList=[{"Key": "owner", "Value": "security"}, {"Key": "purpose", "Value": "audit"}],
         )
-        ct.put_event_selectors(TrailName=TRAIL_NAME, EventSelectors=[{
-            "ReadWriteType": "All", "IncludeManagementEvents": True,
-            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
-        }])
-        ct.put_insight_selectors(TrailName=TRAIL_NAME,
-                                 InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+        ct.put_event_selectors(
+            TrailName=TRAIL_NAME,
+            EventSelectors=[
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+                }
+            ],
+        )
+        ct.put_insight_selectors(
+            TrailName=TRAIL_NAME, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
+        )
         ct.start_logging(Name=TRAIL_NAME)
 
     # ------------------------------------------------------------ the stack
@@ -169,7 +193,8 @@ class World:
                 role = iam.create_role(
                     RoleName=f"{STACK}-{logical_id}-EXAMPLE",
                     AssumeRolePolicyDocument=json.dumps(
-                        resource["Properties"]["AssumeRolePolicyDocument"], default=str),
+                        resource["Properties"]["AssumeRolePolicyDocument"], default=str
+                    ),
                 )["Role"]
                 refs[logical_id] = role["RoleName"]
                 atts[f"{logical_id}.Arn"] = role["Arn"]
@@ -180,8 +205,7 @@ class World:
         topic_props = resources["AlertTopic"]["Properties"]
         self.topic_arn = _boto("sns").create_topic(
             Name=f"{STACK}-AlertTopic-EXAMPLE",
-            Attributes={"KmsMasterKeyId": key["KeyId"],
-                        "DisplayName": topic_props["DisplayName"]},
+            Attributes={"KmsMasterKeyId": key["KeyId"], "DisplayName": topic_props["DisplayName"]},
         )["TopicArn"]
         refs["AlertTopic"] = self.topic_arn
 
@@ -249,29 +273,38 @@ class World:
     # ------------------------------------------------------------ observing
     def drain_alerts(self) -> list[DeliveredAlert]:
         sqs = _boto("sqs")
-        delivered = []
+        delivered: list[DeliveredAlert] = []
         while True:
             batch = sqs.receive_message(
-                QueueUrl=self.alert_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                QueueUrl=self.alert_queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not batch:
                 return delivered
             for message in batch:
                 envelope = json.loads(message["Body"])
-                delivered.append(DeliveredAlert(
-                    subject=envelope.get("Subject", ""),
-                    document=json.loads(envelope["Message"]),
-                    attributes={k: v["Value"] for k, v in
-                                envelope.get("MessageAttributes", {}).items()},
-                ))
-                sqs.delete_message(QueueUrl=self.alert_queue_url,
-                                   ReceiptHandle=message["ReceiptHandle"])
+                delivered.append(
+                    DeliveredAlert(
+                        subject=envelope.get("Subject", ""),
+                        document=json.loads(envelope["Message"]),
+                        attributes={
+                            k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                        },
+                    )
+                )
+                sqs.delete_message(
+                    QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
 
     def trail(self) -> dict[str, Any] | None:
         ct = _boto("cloudtrail")
-        trails = [t for t in ct.describe_trails(trailNameList=[self.trail_arn])["trailList"]
-                  if t["Name"] == self.trail_name]
+        trails = [
+            t
+            for t in ct.describe_trails(trailNameList=[self.trail_arn])["trailList"]
+            if t["Name"] == self.trail_name
+        ]
         if not trails:
             return None
         return dict(trails[0])
@@ -281,8 +314,10 @@ class World:
 
     def trusted_access_enabled(self) -> bool:
         enabled = _boto("organizations").list_aws_service_access_for_organization()
-        return any(p["ServicePrincipal"] == "cloudtrail.amazonaws.com"
-                   for p in enabled["EnabledServicePrincipals"])
+        return any(
+            p["ServicePrincipal"] == "cloudtrail.amazonaws.com"
+            for p in enabled["EnabledServicePrincipals"]
+        )
 
     def service_linked_role_exists(self) -> bool:
         roles = _boto("iam").list_roles(PathPrefix="/aws-service-role/cloudtrail.amazonaws.com/")

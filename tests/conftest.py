@@ -37,3 +37,12 @@ def world() -> Iterator[World]:
 @pytest.fixture
 def event() -> Any:
     return load_event
+
+
+@pytest.fixture(autouse=True)
+def no_verification_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Verification re-reads pause between attempts (AWS is eventually consistent);
+    moto is not, so tests record the pauses instead of waiting."""
+    pauses: list[float] = []
+    monkeypatch.setattr("trailguard.remediation.time.sleep", pauses.append)
+    return pauses

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from trailguard.alerts import now
 from trailguard.baselines import capture
 from trailguard.custom_resource import is_custom_resource_request, respond
@@ -22,8 +23,12 @@ PHYSICAL_ID = "trailguard-baseline"
 def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
     deps = dependencies()
     report = capture(
-        deps.trails, deps.baselines, deps.settings,
-        captured_at=now().isoformat(), captured_by=captured_by, reason=reason,
+        deps.trails,
+        deps.baselines,
+        deps.settings,
+        captured_at=now().isoformat(),
+        captured_by=captured_by,
+        reason=reason,
         replace_existing=replace,
     )
     logger.info("baseline capture", extra=report.as_dict())

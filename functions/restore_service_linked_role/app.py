@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from trailguard.handler_support import handle_api_call
 from trailguard.service_linked_role import restore_service_linked_role
 

@@ -176,13 +176,20 @@ def render(alert: Alert) -> RenderedAlert:
     machine = json.dumps(document, sort_keys=True)
     human = email_text(alert)
     if len(machine.encode()) + len(human.encode()) > _MESSAGE_BUDGET:
-        document["drift"] = document["drift"][:20] + ["(truncated)"]
+        document["drift"] = [*document["drift"][:20], "(truncated)"]
         document["detail"] = document["detail"][:2000]
         machine = json.dumps(document, sort_keys=True)
         human = human[:20000] + "\n(truncated)\n"
     message = json.dumps(
-        {"default": machine, "email": human, "email-json": machine, "sqs": machine,
-         "lambda": machine, "https": machine, "http": machine}
+        {
+            "default": machine,
+            "email": human,
+            "email-json": machine,
+            "sqs": machine,
+            "lambda": machine,
+            "https": machine,
+            "http": machine,
+        }
     )
     attributes = {
         "severity": alert.severity.value,

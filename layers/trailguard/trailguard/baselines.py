@@ -92,8 +92,13 @@ def capture(
 
 
 def recapture(
-    trails: Trails, store: BaselineStore, ref: TrailRef, *, captured_at: str,
-    captured_by: str, reason: str,
+    trails: Trails,
+    store: BaselineStore,
+    ref: TrailRef,
+    *,
+    captured_at: str,
+    captured_by: str,
+    reason: str,
 ) -> bool:
     """Replace one trail's baseline with its live state; False if the trail is gone."""
     live = trails.read(ref, EVERY_ASPECT)

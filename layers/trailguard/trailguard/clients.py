@@ -36,7 +36,9 @@ def client(service: str, region: str) -> Any:
     if service in ("organizations", "iam"):
         # Global services: one endpoint, whatever region the function runs in.
         region = _ORGANIZATIONS_REGION
-    return boto3.session.Session().client(service, region_name=region, config=_config())
+    # Typed as Any: the service name is data here, which the stubs' overloads cannot follow.
+    session: Any = boto3.session.Session()
+    return session.client(service, region_name=region, config=_config())
 
 
 def reset_clients() -> None:

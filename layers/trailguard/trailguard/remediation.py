@@ -23,6 +23,10 @@ from trailguard.settings import Settings
 logger = logging.getLogger("trailguard")
 
 
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 @dataclass
 class Dependencies:
     settings: Settings
@@ -32,7 +36,7 @@ class Dependencies:
     baselines: BaselineStore
     alerts: AlertSink
     clock: Callable[[], datetime] = now
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = _pause
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
             if fallback is None:
                 failure = exc
                 break
-            pending = fallback + pending
+            replaced = {a.call for a in fallback}
+            pending = fallback + [a for a in pending if a.call not in replaced]
             continue
         records.append(ActionRecord(action.call, action.target, "ok"))
 

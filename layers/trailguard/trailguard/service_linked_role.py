@@ -35,8 +35,9 @@ def role_repair(deps: Dependencies, subject: Subject) -> Repair:
     return Repair(
         subject=subject,
         drift=(f"{ROLE_NAME} does not exist",),
-        actions=[Action("CreateServiceLinkedRole", CLOUDTRAIL,
-                        lambda: deps.roles.create(CLOUDTRAIL))],
+        actions=[
+            Action("CreateServiceLinkedRole", CLOUDTRAIL, lambda: deps.roles.create(CLOUDTRAIL))
+        ],
         verify=lambda: [] if deps.roles.exists(CLOUDTRAIL) else [f"{ROLE_NAME} still missing"],
         manual_action="run `aws iam create-service-linked-role --aws-service-name "
         "cloudtrail.amazonaws.com` in the management account",
@@ -49,8 +50,9 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
     role_name = event.parameter("roleName", limit=64)
     # IAM role names are case-insensitive: a lower-cased name deletes the same role.
     if role_name.lower() != ROLE_NAME.lower():
-        logger.info("another service-linked role was deleted; no action",
-                    extra={"event_id": event.event_id})
+        logger.info(
+            "another service-linked role was deleted; no action", extra={"event_id": event.event_id}
+        )
         return Result(Outcome.NOTICE, "(other role)", "not the CloudTrail service-linked role")
 
     subject = role_subject(event.account_id, event.region, event)
@@ -58,18 +60,30 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
     if verdict is Verdict.OWN_CHANGE:
         return Result(Outcome.IN_SYNC, subject.resource, "trailguard's own call")
     if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
-                           "attempt to delete the CloudTrail service-linked role was refused")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ATTEMPT_FAILED,
+            "attempt to delete the CloudTrail service-linked role was refused",
+        )
     if verdict is Verdict.ALLOWED:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ALLOWED,
-                           "allow-listed principal deleted the CloudTrail service-linked role; "
-                           "not reverted")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ALLOWED,
+            "allow-listed principal deleted the CloudTrail service-linked role; not reverted",
+        )
 
     if deps.roles.exists(CLOUDTRAIL):
         # Deletion is asynchronous, and AWS refuses it while an organization
         # trail uses the role, so the role may well still be there.
         return report_only(
-            deps, subject, Severity.WARNING, Outcome.NOTICE,
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.NOTICE,
             "deletion of the CloudTrail service-linked role requested; role still present",
             detail="IAM deletes service-linked roles asynchronously and refuses while an "
             "organization trail uses the role. The scheduled reconciler recreates it if it goes.",

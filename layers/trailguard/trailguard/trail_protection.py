@@ -71,6 +71,7 @@ def is_protected(ref: TrailRef, deps: Dependencies) -> tuple[bool, TrailBaseline
 
 def _trail_repair(
     deps: Dependencies,
+    *,
     subject: Subject,
     ref: TrailRef,
     baseline: TrailBaseline | None,
@@ -120,8 +121,15 @@ def _trail_repair(
         # Someone (or a parallel delivery) recreated the trail between our read
         # and CreateTrail: bring the existing one to the baseline instead.
         if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
-            return [action(s) for s in (Step.UPDATE_TRAIL, Step.RESTORE_TAGS,
-                                        Step.PUT_EVENT_SELECTORS, Step.PUT_INSIGHT_SELECTORS)]
+            return [
+                action(s)
+                for s in (
+                    Step.UPDATE_TRAIL,
+                    Step.RESTORE_TAGS,
+                    Step.PUT_EVENT_SELECTORS,
+                    Step.PUT_INSIGHT_SELECTORS,
+                )
+            ]
         return None
 
     return Repair(
@@ -155,8 +163,13 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     if verdict is Verdict.OWN_CHANGE:
         return Result(Outcome.IN_SYNC, ref.arn, "trailguard's own call")
     if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
-                           f"{event.event_name} attempt was refused; nothing changed")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ATTEMPT_FAILED,
+            f"{event.event_name} attempt was refused; nothing changed",
+        )
     if verdict is Verdict.ALLOWED:
         return _allowed_change(event, deps, subject, ref)
 
@@ -173,7 +186,18 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
     if deps.settings.detect_only:
         return detected(deps, subject, tuple(d.summary for d in drifts))
-    return execute(deps, _trail_repair(deps, subject, ref, baseline, live, drifts, aspects))
+    return execute(
+        deps,
+        _trail_repair(
+            deps,
+            subject=subject,
+            ref=ref,
+            baseline=baseline,
+            live=live,
+            drifts=drifts,
+            aspects=aspects,
+        ),
+    )
 
 
 def _no_baseline(deps: Dependencies, subject: Subject, ref: TrailRef, live: LiveTrail) -> Result:
@@ -184,7 +208,11 @@ def _no_baseline(deps: Dependencies, subject: Subject, ref: TrailRef, live: Live
         headline = "protected trail changed but has no baseline to compare with"
         severity = Severity.HIGH
     return report_only(
-        deps, subject, severity, Outcome.REMEDIATION_FAILED, headline,
+        deps,
+        subject,
+        severity,
+        Outcome.REMEDIATION_FAILED,
+        headline,
         manual_action=f"recreate or check trail {ref.name} in {ref.region} by hand, then "
         f"record its baseline with `trailguard baseline capture`",
     )
@@ -197,27 +225,48 @@ def _allowed_change(
     if event.event_name in _CONFIG_EVENTS:
         principal = event.principal.acting_arn or "unknown principal"
         if recapture(
-            deps.trails, deps.baselines, ref,
+            deps.trails,
+            deps.baselines,
+            ref,
             captured_at=deps.clock().isoformat(),
             captured_by=principal,
             reason=f"{event.event_name} by allow-listed principal, event {event.event_id}",
         ):
             detail += " The baseline was updated to the trail's new configuration."
-    return report_only(deps, subject, Severity.WARNING, Outcome.ALLOWED,
-                       f"allow-listed principal ran {event.event_name}; not reverted",
-                       detail=detail)
+    return report_only(
+        deps,
+        subject,
+        Severity.WARNING,
+        Outcome.ALLOWED,
+        f"allow-listed principal ran {event.event_name}; not reverted",
+        detail=detail,
+    )
 
 
 def _delegated_admin_change(event: ApiCallEvent, deps: Dependencies) -> Result:
     account = event.parameter("memberAccountId", limit=12) or event.parameter(
-        "delegatedAdminAccountId", limit=12)
-    subject = Subject("delegated administrator for CloudTrail", f"account {account or '?'}",
-                      event.account_id, event.region, event)
+        "delegatedAdminAccountId", limit=12
+    )
+    subject = Subject(
+        "delegated administrator for CloudTrail",
+        f"account {account or '?'}",
+        event.account_id,
+        event.region,
+        event,
+    )
     if judge(event, deps.settings) is Verdict.FAILED_ATTEMPT:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
-                           f"{event.event_name} attempt was refused; nothing changed")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ATTEMPT_FAILED,
+            f"{event.event_name} attempt was refused; nothing changed",
+        )
     return report_only(
-        deps, subject, Severity.HIGH, Outcome.NOTICE,
+        deps,
+        subject,
+        Severity.HIGH,
+        Outcome.NOTICE,
         f"{event.event_name}: CloudTrail delegated administrator changed",
         manual_action="confirm the change was planned: a delegated administrator can "
         "manage (and stop) organization trails",

@@ -91,8 +91,7 @@ class Selectors:
 
     def event_selectors_equal(self, other: Selectors) -> bool:
         return _canonical(self.event_selectors) == _canonical(other.event_selectors) and (
-            _canonical(self.advanced_event_selectors)
-            == _canonical(other.advanced_event_selectors)
+            _canonical(self.advanced_event_selectors) == _canonical(other.advanced_event_selectors)
         )
 
     def insight_selectors_equal(self, other: Selectors) -> bool:

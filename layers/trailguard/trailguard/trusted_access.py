@@ -34,11 +34,16 @@ def trusted_access_repair(deps: Dependencies, subject: Subject) -> Repair:
     return Repair(
         subject=subject,
         drift=("trusted access for cloudtrail.amazonaws.com is disabled",),
-        actions=[Action("EnableAWSServiceAccess", CLOUDTRAIL,
-                        lambda: deps.trusted_access.enable(CLOUDTRAIL))],
-        verify=lambda: []
-        if deps.trusted_access.is_enabled(CLOUDTRAIL)
-        else ["trusted access is still disabled"],
+        actions=[
+            Action(
+                "EnableAWSServiceAccess", CLOUDTRAIL, lambda: deps.trusted_access.enable(CLOUDTRAIL)
+            )
+        ],
+        verify=lambda: (
+            []
+            if deps.trusted_access.is_enabled(CLOUDTRAIL)
+            else ["trusted access is still disabled"]
+        ),
         manual_action="in the management account run `aws organizations "
         "enable-aws-service-access --service-principal cloudtrail.amazonaws.com`",
     )
@@ -50,11 +55,16 @@ def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
     principal = event.parameter("servicePrincipal", limit=256)
     subject = trusted_access_subject(event.account_id, event.region, event)
     if principal != CLOUDTRAIL:
-        logger.info("trusted access disabled for another service; no action",
-                    extra={"event_id": event.event_id})
+        logger.info(
+            "trusted access disabled for another service; no action",
+            extra={"event_id": event.event_id},
+        )
         if deps.settings.alert_on_other_service_principals:
             return report_only(
-                deps, subject, Severity.INFO, Outcome.NOTICE,
+                deps,
+                subject,
+                Severity.INFO,
+                Outcome.NOTICE,
                 "trusted access disabled for another service principal; not protected",
                 detail=f"Service principal: {principal!r}" if principal else "",
             )
@@ -64,11 +74,21 @@ def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
     if verdict is Verdict.OWN_CHANGE:
         return Result(Outcome.IN_SYNC, CLOUDTRAIL, "trailguard's own call")
     if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED,
-                           "attempt to disable trusted access was refused; nothing changed")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ATTEMPT_FAILED,
+            "attempt to disable trusted access was refused; nothing changed",
+        )
     if verdict is Verdict.ALLOWED:
-        return report_only(deps, subject, Severity.WARNING, Outcome.ALLOWED,
-                           "allow-listed principal disabled trusted access; not reverted")
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ALLOWED,
+            "allow-listed principal disabled trusted access; not reverted",
+        )
 
     if deps.trusted_access.is_enabled(CLOUDTRAIL):
         logger.info("trusted access already enabled", extra={"event_id": event.event_id})

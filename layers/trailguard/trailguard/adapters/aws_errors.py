@@ -12,15 +12,17 @@ T = TypeVar("T")
 
 _HINTS = {
     "S3BucketDoesNotExistException": "the trail's S3 bucket does not exist: recreate the bucket "
-    "with its CloudTrail bucket policy, then run `trailguard reconcile`",
+    "with its CloudTrail bucket policy",
     "InsufficientS3BucketPolicyException": "the S3 bucket policy does not let CloudTrail write: "
-    "restore the bucket policy (AWS CloudTrail User Guide, 'Amazon S3 bucket policy for CloudTrail')",
+    "restore the bucket policy (CloudTrail User Guide, 'Amazon S3 bucket policy for CloudTrail')",
     "KmsKeyDisabledException": "the trail's KMS key is disabled: enable it (kms:EnableKey) or "
     "cancel its deletion",
     "KmsKeyNotFoundException": "the trail's KMS key is missing or pending deletion: cancel the "
     "deletion (kms:CancelKeyDeletion) and enable the key",
-    "KmsException": "KMS refused the trail's key: check the key policy grants cloudtrail.amazonaws.com",
-    "InsufficientEncryptionPolicyException": "the KMS key policy does not let CloudTrail use the key",
+    "KmsException": "KMS refused the trail's key: check that the key policy grants "
+    "cloudtrail.amazonaws.com",
+    "InsufficientEncryptionPolicyException": "the KMS key policy does not let CloudTrail use "
+    "the key",
     "InsufficientSnsTopicPolicyException": "the trail's SNS topic policy does not let CloudTrail "
     "publish",
     "InvalidCloudWatchLogsLogGroupArnException": "the trail's CloudWatch Logs group is missing",
@@ -56,10 +58,12 @@ def translated(operation: str, iam_action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        error: dict[str, Any] = exc.response.get("Error", {})
+        error: dict[str, Any] = dict(exc.response.get("Error", {}))
         code = str(error.get("Code", "Unknown"))
         message = str(error.get("Message", ""))[:300]
-        raise AwsCallFailed(operation, code, message, hint_for(operation, code, iam_action)) from exc
+        raise AwsCallFailed(
+            operation, code, message, hint_for(operation, code, iam_action)
+        ) from exc
     except BotoCoreError as exc:
         raise AwsCallFailed(
             operation,

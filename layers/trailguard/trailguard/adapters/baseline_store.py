@@ -51,7 +51,9 @@ class DynamoBaselineStore:
 
     def get(self, ref: TrailRef) -> TrailBaseline | None:
         response = call(
-            "GetItem", "dynamodb:GetItem", self._client().get_item,
+            "GetItem",
+            "dynamodb:GetItem",
+            self._client().get_item,
             TableName=self._table,
             Key={"pk": {"S": ref.arn}, "sk": {"S": CURRENT}},
             ConsistentRead=True,
@@ -62,12 +64,18 @@ class DynamoBaselineStore:
     def put(self, baseline: TrailBaseline) -> None:
         api = self._client()
         call(
-            "PutItem", "dynamodb:PutItem", api.put_item,
-            TableName=self._table, Item=_item(baseline, f"V#{baseline.captured_at}"),
+            "PutItem",
+            "dynamodb:PutItem",
+            api.put_item,
+            TableName=self._table,
+            Item=_item(baseline, f"V#{baseline.captured_at}"),
         )
         call(
-            "PutItem", "dynamodb:PutItem", api.put_item,
-            TableName=self._table, Item=_item(baseline, CURRENT),
+            "PutItem",
+            "dynamodb:PutItem",
+            api.put_item,
+            TableName=self._table,
+            Item=_item(baseline, CURRENT),
         )
 
     def all(self) -> Iterator[TrailBaseline]:
@@ -88,7 +96,9 @@ class DynamoBaselineStore:
 
     def history(self, ref: TrailRef) -> list[TrailBaseline]:
         response = call(
-            "Query", "dynamodb:Query", self._client().query,
+            "Query",
+            "dynamodb:Query",
+            self._client().query,
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
             ExpressionAttributeValues={":pk": {"S": ref.arn}, ":v": {"S": "V#"}},

@@ -32,7 +32,9 @@ IAM_ACTIONS_WRITE = frozenset(
     }
 )
 # Aspects that need the trail's description; existence alone is also told by GetTrailStatus.
-_DESCRIBED = frozenset({Aspect.SETTINGS, Aspect.EVENT_SELECTORS, Aspect.INSIGHT_SELECTORS, Aspect.TAGS})
+_DESCRIBED = frozenset(
+    {Aspect.SETTINGS, Aspect.EVENT_SELECTORS, Aspect.INSIGHT_SELECTORS, Aspect.TAGS}
+)
 
 
 def _settings(trail: dict[str, Any]) -> TrailSettings:
@@ -74,7 +76,9 @@ class CloudTrailGateway:
             is_logging = None
             if Aspect.LOGGING in aspects:
                 status = call(
-                    "GetTrailStatus", "cloudtrail:GetTrailStatus", api.get_trail_status,
+                    "GetTrailStatus",
+                    "cloudtrail:GetTrailStatus",
+                    api.get_trail_status,
                     Name=ref.arn,
                 )
                 is_logging = bool(status.get("IsLogging"))
@@ -98,17 +102,23 @@ class CloudTrailGateway:
         tags: dict[str, str] = {}
         if Aspect.EVENT_SELECTORS in aspects:
             selectors = call(
-                "GetEventSelectors", "cloudtrail:GetEventSelectors", api.get_event_selectors,
+                "GetEventSelectors",
+                "cloudtrail:GetEventSelectors",
+                api.get_event_selectors,
                 TrailName=ref.arn,
             )
             event_selectors = selectors.get("EventSelectors") or []
             advanced = selectors.get("AdvancedEventSelectors") or []
-        # HasInsightSelectors saves a call (and AWS's InsightNotEnabledException) when off.
-        if Aspect.INSIGHT_SELECTORS in aspects and trail.get("HasInsightSelectors", True):
+        # Always asked, not skipped on HasInsightSelectors=false: a flag read from
+        # the same trail description is one more thing that can be wrong (moto
+        # never sets it), and an attacker who clears insights wants it false.
+        if Aspect.INSIGHT_SELECTORS in aspects:
             try:
                 response = call(
-                    "GetInsightSelectors", "cloudtrail:GetInsightSelectors",
-                    api.get_insight_selectors, TrailName=ref.arn,
+                    "GetInsightSelectors",
+                    "cloudtrail:GetInsightSelectors",
+                    api.get_insight_selectors,
+                    TrailName=ref.arn,
                 )
                 insights = response.get("InsightSelectors") or []
             except AwsCallFailed as exc:
@@ -131,7 +141,9 @@ class CloudTrailGateway:
         """Full snapshots of every trail whose home region is `region`."""
         api = self._client(region)
         response = call(
-            "DescribeTrails", "cloudtrail:DescribeTrails", api.describe_trails,
+            "DescribeTrails",
+            "cloudtrail:DescribeTrails",
+            api.describe_trails,
             includeShadowTrails=False,
         )
         snapshots = []
@@ -146,7 +158,9 @@ class CloudTrailGateway:
         """(name, home region) of trails seen from `region` but homed elsewhere."""
         api = self._client(region)
         response = call(
-            "DescribeTrails", "cloudtrail:DescribeTrails", api.describe_trails,
+            "DescribeTrails",
+            "cloudtrail:DescribeTrails",
+            api.describe_trails,
             includeShadowTrails=True,
         )
         return [
@@ -184,7 +198,9 @@ class CloudTrailGateway:
         # Empty strings clear a setting, so every field is sent: the result is
         # the baseline whatever the attacker changed.
         call(
-            "UpdateTrail", "cloudtrail:UpdateTrail", api.update_trail,
+            "UpdateTrail",
+            "cloudtrail:UpdateTrail",
+            api.update_trail,
             Name=baseline.ref.arn,
             S3BucketName=settings.s3_bucket_name,
             S3KeyPrefix=settings.s3_key_prefix,
@@ -203,16 +219,24 @@ class CloudTrailGateway:
         extra = [{"Key": key} for key in sorted(set(live_tags) - set(baseline.tags))]
         if extra:
             call(
-                "RemoveTags", "cloudtrail:RemoveTags", api.remove_tags,
-                ResourceId=baseline.ref.arn, TagsList=extra,
+                "RemoveTags",
+                "cloudtrail:RemoveTags",
+                api.remove_tags,
+                ResourceId=baseline.ref.arn,
+                TagsList=extra,
             )
         changed = [
-            {"Key": k, "Value": v} for k, v in sorted(baseline.tags.items()) if live_tags.get(k) != v
+            {"Key": k, "Value": v}
+            for k, v in sorted(baseline.tags.items())
+            if live_tags.get(k) != v
         ]
         if changed:
             call(
-                "AddTags", "cloudtrail:AddTags", api.add_tags,
-                ResourceId=baseline.ref.arn, TagsList=changed,
+                "AddTags",
+                "cloudtrail:AddTags",
+                api.add_tags,
+                ResourceId=baseline.ref.arn,
+                TagsList=changed,
             )
 
     def put_event_selectors(self, baseline: TrailSnapshot) -> None:
@@ -225,14 +249,19 @@ class CloudTrailGateway:
         else:
             kwargs = {"EventSelectors": [dict(s) for s in selectors.event_selectors]}
         call(
-            "PutEventSelectors", "cloudtrail:PutEventSelectors", api.put_event_selectors,
-            TrailName=baseline.ref.arn, **kwargs,
+            "PutEventSelectors",
+            "cloudtrail:PutEventSelectors",
+            api.put_event_selectors,
+            TrailName=baseline.ref.arn,
+            **kwargs,
         )
 
     def put_insight_selectors(self, baseline: TrailSnapshot) -> None:
         api = self._client(baseline.ref.region)
         call(
-            "PutInsightSelectors", "cloudtrail:PutInsightSelectors", api.put_insight_selectors,
+            "PutInsightSelectors",
+            "cloudtrail:PutInsightSelectors",
+            api.put_insight_selectors,
             TrailName=baseline.ref.arn,
             InsightSelectors=[dict(s) for s in baseline.selectors.insight_selectors],
         )
@@ -240,5 +269,3 @@ class CloudTrailGateway:
     def start_logging(self, ref: TrailRef) -> None:
         api = self._client(ref.region)
         call("StartLogging", "cloudtrail:StartLogging", api.start_logging, Name=ref.arn)
-
-
