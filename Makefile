@@ -1,0 +1,48 @@
+# trailguard developer commands. `make drill` and `make test` work on a fresh clone:
+# each installs what it needs into .venv (Python 3.13 where available, as Lambda runs).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || command -v python3)
+VENV := .venv
+SAM_VENV := .sam-venv
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/trailguard/requirements.txt | sha1sum | cut -c1-12)
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: drill test lint check-template build ci clean
+
+$(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*; touch $@
+
+# aws-sam-cli pins its own dependencies: it lives in its own virtualenv.
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+## The local drill: every attack against an embedded moto AWS, no account needed.
+drill: $(STAMP)
+	$(VENV)/bin/python -m drill $(ARGS)
+
+## The whole test suite.
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check layers functions drill tests
+	$(VENV)/bin/mypy layers/trailguard/trailguard functions drill
+
+check-template: $(STAMP) $(SAM)
+	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint bash scripts/check-template.sh
+
+## sam build needs python3.13 on PATH (pyenv provides it here).
+build: $(SAM)
+	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build
+
+ci: lint check-template test
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
