@@ -209,20 +209,32 @@ class World:
         )["TopicArn"]
         refs["AlertTopic"] = self.topic_arn
 
-        table = resources["BaselineTable"]["Properties"]
-        self.table_name = f"{STACK}-BaselineTable-EXAMPLE"
-        _boto("dynamodb").create_table(
-            TableName=self.table_name,
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            BillingMode=table["BillingMode"],
-        )
-        refs["BaselineTable"] = self.table_name
-        atts["BaselineTable.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.table_name}"
-
+        dynamodb = _boto("dynamodb")
         sqs = _boto("sqs")
-        failed_url = sqs.create_queue(QueueName=f"{STACK}-FailedInvocationsQueue")["QueueUrl"]
-        refs["FailedInvocationsQueue"] = failed_url
+        for logical_id, resource in resources.items():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::DynamoDB::Table":
+                name = f"{STACK}-{logical_id}-EXAMPLE"
+                dynamodb.create_table(
+                    TableName=name,
+                    AttributeDefinitions=props["AttributeDefinitions"],
+                    KeySchema=props["KeySchema"],
+                    BillingMode=props["BillingMode"],
+                )
+                if "TimeToLiveSpecification" in props:
+                    dynamodb.update_time_to_live(
+                        TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
+                    )
+                refs[logical_id] = name
+                atts[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+            elif resource["Type"] == "AWS::SQS::Queue":
+                url = sqs.create_queue(QueueName=f"{STACK}-{logical_id}-EXAMPLE")["QueueUrl"]
+                refs[logical_id] = url
+                atts[f"{logical_id}.Arn"] = (
+                    f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{logical_id}-EXAMPLE"
+                )
+        self.table_name = refs["BaselineTable"]
+        self.ledger_table_name = refs["DeliveryLedgerTable"]
 
         # The on-call engineer's view: an SQS queue subscribed to the alert topic.
         self.alert_queue_url = sqs.create_queue(QueueName="on-call-alerts")["QueueUrl"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from trailguard.alerts import Alert, render
+from trailguard.alerts import Alert, RenderedAlert, render
 from trailguard.drift import Aspect, LiveTrail
 from trailguard.errors import AwsCallFailed
+from trailguard.ports import Claim, LedgerEntry
 from trailguard.remediation import Dependencies
 from trailguard.settings import Settings
 from trailguard.trails import Selectors, TrailBaseline, TrailRef, TrailSettings, TrailSnapshot
@@ -20,6 +22,7 @@ SETTINGS = Settings(
     region=REGION,
     alert_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts",
     baseline_table_name="baselines",
+    ledger_table_name="ledger",
     protected_trail_names=(),
     allowed_principal_arns=(),
     remediator_role_arns=(f"arn:aws:iam::{ACCOUNT}:role/trailguard-RestoreTrailRole-EXAMPLE",),
@@ -164,12 +167,18 @@ class RecordingAlertSink:
     alerts: list[Alert] = field(default_factory=list)
     broken: bool = False
 
+    rendered: list[RenderedAlert] = field(default_factory=list)
+
     def publish(self, alert: Alert) -> str:
-        render(alert)  # rendering must never fail on any alert
+        message_id = self.publish_rendered(render(alert))
+        self.alerts.append(alert)
+        return message_id
+
+    def publish_rendered(self, rendered: RenderedAlert) -> str:
         if self.broken:
             raise RuntimeError("SNS unavailable")
-        self.alerts.append(alert)
-        return f"message-{len(self.alerts)}"
+        self.rendered.append(rendered)
+        return f"message-{len(self.rendered)}"
 
 
 def clock() -> datetime:
@@ -193,3 +202,32 @@ def make_deps(settings: Settings = SETTINGS, **overrides: object) -> Dependencie
     for name, value in overrides.items():
         setattr(deps, name, value)
     return deps
+
+
+@dataclass
+class InMemoryLedger:
+    entries: dict[str, LedgerEntry] = field(default_factory=dict)
+    unavailable: bool = False
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise AwsCallFailed("PutItem", "ResourceNotFoundException", "no table", "check it")
+
+    def claim(self, key: str) -> LedgerEntry:
+        self._check()
+        if key in self.entries:
+            return self.entries[key]
+        self.entries[key] = LedgerEntry(Claim.IN_PROGRESS)
+        return LedgerEntry(Claim.NEW)
+
+    def complete(self, key: str, summary: dict[str, Any]) -> None:
+        self._check()
+        self.entries[key] = LedgerEntry(Claim.DONE, summary)
+
+    def hold_alert(self, key: str, rendered: RenderedAlert, summary: dict[str, Any]) -> None:
+        self._check()
+        self.entries[key] = LedgerEntry(Claim.ALERT_PENDING, summary, rendered)
+
+    def release(self, key: str) -> None:
+        self._check()
+        self.entries.pop(key, None)

@@ -48,6 +48,19 @@ def test_duplicate_delivery_after_repair_does_nothing(world: World, event) -> No
     second = world.invoke(FUNCTION, delivery)
 
     assert first["outcome"] == "repaired"
+    assert second["outcome"] == "duplicate"
+    assert second["first"]["outcome"] == "repaired"
+    assert len(world.drain_alerts()) == 1
+
+
+def test_redelivery_after_repair_without_ledger_finds_state_in_sync(world: World, event) -> None:
+    world.apply_environment(LEDGER_TABLE_NAME="")
+    aws("cloudtrail").stop_logging(Name=world.trail_name)
+    delivery = fresh(event("stop_logging.json"))
+
+    world.invoke(FUNCTION, delivery)
+    second = world.invoke(FUNCTION, delivery)
+
     assert second["outcome"] == "in_sync"
     assert len(world.drain_alerts()) == 1
 

@@ -22,7 +22,7 @@ def _config() -> Any:
     # Standard mode retries throttling and transient 5xx with backoff; the
     # attempt cap keeps a remediation well inside the function timeout.
     return Config(
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "total_max_attempts": 5},
         connect_timeout=3,
         read_timeout=10,
         user_agent_extra=f"trailguard/{__version__}",

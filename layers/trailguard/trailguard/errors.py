@@ -26,4 +26,12 @@ class AwsCallFailed(RuntimeError):
 
 
 class AlertNotDelivered(RuntimeError):
-    """The alert could not be published. The repair (if any) stands."""
+    """The alert could not be published. The repair (if any) stands.
+
+    `rendered` is the SNS message that was not delivered, kept so that a retry
+    of the same event publishes it without repairing a second time.
+    """
+
+    def __init__(self, message: str, rendered: object | None = None) -> None:
+        super().__init__(message)
+        self.rendered = rendered

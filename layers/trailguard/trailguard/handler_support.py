@@ -1,9 +1,14 @@
-"""What every event handler does around its service: parse, guard, report.
+"""What every event handler does around its service: parse, deduplicate, report.
 
-Bad input is rejected with a logged reason and never raises (a raise would
-make Lambda retry an event that can never succeed). A failure to act or to
-verify raises after a CRITICAL alert, so that retries and the on-failure
-destination take over.
+- Bad input is rejected with a logged reason and never raises: a raise would
+  make Lambda retry an event that can never succeed.
+- Each CloudTrail event (detail.eventID) has one effect however often it is
+  delivered: the delivery ledger remembers it. If the ledger is unavailable the
+  service runs anyway; it re-reads live state, so a repeat is safe.
+- A failure to act or verify raises after a CRITICAL alert, so that retries
+  and the on-failure destination take over.
+- A repair whose alert could not be published keeps the alert in the ledger
+  and raises: the retry publishes it without repairing a second time.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from trailguard.alerts import Outcome, Severity
-from trailguard.errors import AwsCallFailed, InvalidEvent, RemediationFailed
+from trailguard.alerts import Outcome, RenderedAlert, Severity
+from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, RemediationFailed
 from trailguard.event_model import ApiCallEvent, parse_api_call_event
+from trailguard.ports import Claim, DeliveryLedger
 from trailguard.remediation import Dependencies, Result, Subject, notify
 from trailguard.runtime import dependencies
 
@@ -38,6 +44,41 @@ def rejected(reason: str, metrics: MetricSink | None) -> dict[str, Any]:
     return {"outcome": "rejected", "reason": reason}
 
 
+class _Ledger:
+    """The ledger's calls, each degrading to 'no ledger' when the store fails."""
+
+    def __init__(self, ledger: DeliveryLedger | None, key: str, metrics: MetricSink | None):
+        self._ledger = ledger
+        self._key = key
+        self._metrics = metrics
+
+    def _guarded(self, what: str, action: Callable[[DeliveryLedger], Any]) -> Any:
+        if self._ledger is None:
+            return None
+        try:
+            return action(self._ledger)
+        except AwsCallFailed as exc:
+            logger.warning(
+                "delivery ledger unavailable; continuing without duplicate suppression",
+                extra={"step": what, "error": str(exc)},
+            )
+            _count(self._metrics, "LedgerUnavailable")
+            self._ledger = None
+            return None
+
+    def claim(self) -> Any:
+        return self._guarded("claim", lambda ledger: ledger.claim(self._key))
+
+    def complete(self, summary: dict[str, Any]) -> None:
+        self._guarded("complete", lambda ledger: ledger.complete(self._key, summary))
+
+    def hold_alert(self, rendered: RenderedAlert, summary: dict[str, Any]) -> None:
+        self._guarded("hold_alert", lambda ledger: ledger.hold_alert(self._key, rendered, summary))
+
+    def release(self) -> None:
+        self._guarded("release", lambda ledger: ledger.release(self._key))
+
+
 def handle_api_call(
     raw_event: object,
     service: Service,
@@ -58,29 +99,66 @@ def handle_api_call(
         },
     )
     deps = deps or dependencies()
+    ledger = _Ledger(deps.ledger, f"{event.event_source}/{event.event_id}", metrics)
+    entry = ledger.claim()
+    if entry is not None and entry.claim is not Claim.NEW:
+        return _repeat(entry, deps, ledger, metrics)
+
     try:
         result = service(event, deps)
     except InvalidEvent as exc:
+        ledger.complete({"outcome": "rejected"})
         return rejected(str(exc), metrics)
+    except AlertNotDelivered as exc:
+        _count(metrics, "AlertsNotDelivered")
+        if isinstance(exc.rendered, RenderedAlert):
+            ledger.hold_alert(exc.rendered, {"outcome": "alert_pending"})
+        else:
+            ledger.release()
+        raise
     except RemediationFailed:
         _count(metrics, "RemediationsFailed")
+        ledger.release()
         raise
     except AwsCallFailed as exc:
-        # Failed before any repair began (reading state): still CRITICAL.
         _count(metrics, "RemediationsFailed")
-        subject = Subject(event.event_name, "state check", event.account_id, event.region, event)
-        alert = subject.alert(
-            Severity.CRITICAL,
-            Outcome.REMEDIATION_FAILED,
-            "could not check state; drift may be unrepaired",
-            manual_action=exc.hint,
-            detail=str(exc),
-        )
-        try:
-            notify(deps, alert)
-        except Exception as alert_error:
-            raise RemediationFailed(str(exc)) from alert_error
-        raise RemediationFailed(str(exc)) from exc
+        ledger.release()
+        _state_check_failed(event, deps, exc)
+    except Exception:
+        ledger.release()
+        raise
+    summary = result.summary()
+    ledger.complete(summary)
     _count(metrics, f"Outcome_{result.outcome.value}")
-    logger.info("done", extra=result.summary())
-    return result.summary()
+    logger.info("done", extra=summary)
+    return summary
+
+
+def _repeat(
+    entry: Any, deps: Dependencies, ledger: _Ledger, metrics: MetricSink | None
+) -> dict[str, Any]:
+    _count(metrics, "DuplicateDeliveries")
+    if entry.claim is Claim.ALERT_PENDING and entry.pending_alert is not None:
+        deps.alerts.publish_rendered(entry.pending_alert)
+        ledger.complete({**entry.summary, "outcome": "alert_delivered_on_retry"})
+        logger.info("held alert delivered on retry")
+        return {"outcome": "alert_delivered_on_retry"}
+    logger.info("duplicate delivery; already handled", extra={"state": entry.claim.value})
+    return {"outcome": "duplicate", "state": entry.claim.value, "first": entry.summary}
+
+
+def _state_check_failed(event: ApiCallEvent, deps: Dependencies, exc: AwsCallFailed) -> None:
+    """Failed before any repair began (reading state): still CRITICAL, then raise."""
+    subject = Subject(event.event_name, "state check", event.account_id, event.region, event)
+    alert = subject.alert(
+        Severity.CRITICAL,
+        Outcome.REMEDIATION_FAILED,
+        "could not check state; drift may be unrepaired",
+        manual_action=exc.hint,
+        detail=str(exc),
+    )
+    try:
+        notify(deps, alert)
+    except Exception as alert_error:
+        raise RemediationFailed(str(exc)) from alert_error
+    raise RemediationFailed(str(exc)) from exc

@@ -7,9 +7,11 @@ in-memory fakes. Keeping the services on these protocols keeps them free of boto
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
 
-from trailguard.alerts import Alert
+from trailguard.alerts import Alert, RenderedAlert
 from trailguard.drift import Aspect, LiveTrail
 from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
 
@@ -56,3 +58,31 @@ class BaselineStore(Protocol):
 
 class AlertSink(Protocol):
     def publish(self, alert: Alert) -> str: ...
+
+    def publish_rendered(self, rendered: RenderedAlert) -> str: ...
+
+
+class Claim(Enum):
+    NEW = "new"  # first delivery: act
+    DONE = "done"  # handled before: do nothing
+    IN_PROGRESS = "in_progress"  # another invocation holds it right now
+    ALERT_PENDING = "alert_pending"  # repaired, but the alert still has to go out
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    claim: Claim
+    summary: dict[str, Any] = field(default_factory=dict)
+    pending_alert: RenderedAlert | None = None
+
+
+class DeliveryLedger(Protocol):
+    """Remembers which CloudTrail events (by eventID) were handled."""
+
+    def claim(self, key: str) -> LedgerEntry: ...
+
+    def complete(self, key: str, summary: dict[str, Any]) -> None: ...
+
+    def hold_alert(self, key: str, rendered: RenderedAlert, summary: dict[str, Any]) -> None: ...
+
+    def release(self, key: str) -> None: ...

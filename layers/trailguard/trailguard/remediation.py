@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now
-from trailguard.errors import AwsCallFailed, RemediationFailed
+from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now, render
+from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFailed
 from trailguard.event_model import ApiCallEvent
-from trailguard.ports import AlertSink, BaselineStore, ServiceLinkedRoles, Trails, TrustedAccess
+from trailguard.ports import (
+    AlertSink,
+    BaselineStore,
+    DeliveryLedger,
+    ServiceLinkedRoles,
+    Trails,
+    TrustedAccess,
+)
 from trailguard.settings import Settings
 
 logger = logging.getLogger("trailguard")
@@ -37,6 +44,7 @@ class Dependencies:
     alerts: AlertSink
     clock: Callable[[], datetime] = now
     sleep: Callable[[float], None] = _pause
+    ledger: DeliveryLedger | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,14 @@ def notify(deps: Dependencies, alert: Alert) -> str:
     """Publish; a delivery failure is logged and re-raised so the event is retried."""
     try:
         return deps.alerts.publish(alert)
-    except Exception:
+    except Exception as exc:
         logger.exception(
             "alert not delivered",
             extra={"severity": alert.severity.value, "resource": alert.resource},
         )
-        raise
+        if isinstance(exc, AlertNotDelivered):
+            raise
+        raise AlertNotDelivered(str(exc), render(alert)) from exc
 
 
 def report_only(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
@@ -16,7 +18,15 @@ from trailguard.settings import get_settings
 @lru_cache(maxsize=1)
 def dependencies() -> Dependencies:
     settings = get_settings()
+    ledger = None
+    if settings.ledger_table_name:
+        ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
+    else:
+        logging.getLogger("trailguard").warning(
+            "LEDGER_TABLE_NAME is not set: duplicate deliveries are not suppressed"
+        )
     return Dependencies(
+        ledger=ledger,
         settings=settings,
         trusted_access=OrganizationsGateway(),
         trails=CloudTrailGateway(),

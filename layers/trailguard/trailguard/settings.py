@@ -28,6 +28,7 @@ class Settings:
     region: str
     alert_topic_arn: str
     baseline_table_name: str
+    ledger_table_name: str  # '' disables duplicate suppression (logged at cold start)
     protected_trail_names: tuple[str, ...]
     allowed_principal_arns: tuple[str, ...]
     remediator_role_arns: tuple[str, ...]
@@ -84,6 +85,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         region=region,
         alert_topic_arn=topic,
         baseline_table_name=_required(env, "BASELINE_TABLE_NAME"),
+        ledger_table_name=env.get("LEDGER_TABLE_NAME", "").strip(),
         protected_trail_names=names,
         allowed_principal_arns=allowed,
         remediator_role_arns=own_roles,

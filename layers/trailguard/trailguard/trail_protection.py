@@ -69,7 +69,7 @@ def is_protected(ref: TrailRef, deps: Dependencies) -> tuple[bool, TrailBaseline
     return baseline is not None, baseline
 
 
-def _trail_repair(
+def trail_repair(
     deps: Dependencies,
     *,
     subject: Subject,
@@ -188,7 +188,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         return detected(deps, subject, tuple(d.summary for d in drifts))
     return execute(
         deps,
-        _trail_repair(
+        trail_repair(
             deps,
             subject=subject,
             ref=ref,

@@ -6,7 +6,7 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
-from trailguard.alerts import Alert, render
+from trailguard.alerts import Alert, RenderedAlert, render
 from trailguard.errors import AlertNotDelivered, AwsCallFailed
 
 IAM_ACTIONS = frozenset({"sns:Publish"})
@@ -21,7 +21,9 @@ class SnsAlertSink:
         return clients.client("sns", self._region)
 
     def publish(self, alert: Alert) -> str:
-        rendered = render(alert)
+        return self.publish_rendered(render(alert))
+
+    def publish_rendered(self, rendered: RenderedAlert) -> str:
         try:
             response = call(
                 "Publish",
@@ -34,5 +36,5 @@ class SnsAlertSink:
                 MessageAttributes=rendered.attributes,
             )
         except AwsCallFailed as exc:
-            raise AlertNotDelivered(f"{exc} ({exc.hint})") from exc
+            raise AlertNotDelivered(f"{exc} ({exc.hint})", rendered) from exc
         return str(response.get("MessageId", ""))

@@ -1,0 +1,105 @@
+"""Property: no event, however malformed or hostile, crashes a handler or changes AWS.
+
+Thousands of generated events (random JSON, and sample events with fields
+replaced by random values, huge strings and control characters) go through
+every event handler's entry point, against fakes whose world is in sync: a
+handler may read and may alert, but never raise or write.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.fakes import make_deps
+from trailguard.handler_support import handle_api_call
+from trailguard.service_linked_role import restore_service_linked_role
+from trailguard.trail_protection import protect_trail
+from trailguard.trusted_access import restore_trusted_access
+
+SERVICES = (restore_trusted_access, protect_trail, restore_service_linked_role)
+SAMPLES = [
+    json.loads(path.read_text())
+    for path in sorted((Path(__file__).parent.parent.parent / "events").glob("*.json"))
+]
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=64),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=32),
+    st.just("org-trail\x1b[2J<script>alert(1)</script>"),
+    st.just("A" * 300_000),
+    st.just("arn:aws:cloudtrail:us-east-1:111111111111:trail/../../etc/passwd"),
+    st.just("arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail\n"),
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | HOSTILE_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = [
+    ("source",),
+    ("detail-type",),
+    ("detail",),
+    ("detail", "eventName"),
+    ("detail", "eventSource"),
+    ("detail", "eventID"),
+    ("detail", "eventTime"),
+    ("detail", "awsRegion"),
+    ("detail", "recipientAccountId"),
+    ("detail", "errorCode"),
+    ("detail", "userIdentity"),
+    ("detail", "userIdentity", "arn"),
+    ("detail", "userIdentity", "sessionContext"),
+    ("detail", "userAgent"),
+    ("detail", "requestParameters"),
+    ("detail", "requestParameters", "name"),
+    ("detail", "requestParameters", "trailName"),
+    ("detail", "requestParameters", "servicePrincipal"),
+    ("detail", "requestParameters", "roleName"),
+]
+
+
+@st.composite
+def mutated_samples(draw: st.DrawFn) -> Any:
+    event = copy.deepcopy(draw(st.sampled_from(SAMPLES)))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(FIELDS))
+        target = event
+        for key in path[:-1]:
+            if not isinstance(target, dict) or not isinstance(target.get(key), dict):
+                break
+            target = target[key]
+        else:
+            if draw(st.booleans()):
+                target.pop(path[-1], None)
+            else:
+                target[path[-1]] = draw(JSON_VALUES)
+    return event
+
+
+def _assert_harmless(raw: Any) -> None:
+    for service in SERVICES:
+        deps = make_deps()
+        handle_api_call(raw, service, deps=deps)
+        assert set(deps.trails.calls) <= {"read"}  # type: ignore[attr-defined]
+        assert set(deps.trusted_access.calls) <= {"List"}  # type: ignore[attr-defined]
+        assert set(deps.roles.calls) <= {"List"}  # type: ignore[attr-defined]
+        assert len(deps.baselines.history) == 1  # type: ignore[attr-defined]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_samples())
+def test_mutated_sample_events_never_crash_or_write(raw: Any) -> None:
+    _assert_harmless(raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(JSON_VALUES)
+def test_arbitrary_json_never_crashes_or_writes(raw: Any) -> None:
+    _assert_harmless(raw)
