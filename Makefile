@@ -10,7 +10,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: drill test lint check-template build ci clean
+.PHONY: drill test reliability lint check-template build ci clean
 
 $(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ drill: $(STAMP)
 ## The whole test suite.
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+## Faults injected, bad inputs tried, duplicates sent, repairs, alerts lost.
+reliability: $(STAMP)
+	$(VENV)/bin/python scripts/reliability.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
