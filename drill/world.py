@@ -36,11 +36,19 @@ FAKE_CREDENTIALS = {
 }
 
 
+_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
 def _boto(service: str, region: str = REGION) -> Any:
+    """The world's own clients, one per service, forgotten when a world ends."""
     import boto3
 
-    make: Any = boto3.client  # the service name is data: the stubs' overloads cannot follow it
-    return make(service, region_name=region)
+    if (service, region) not in _CLIENTS:
+        if not _CLIENTS:
+            _CLIENTS[("", "")] = boto3.session.Session()
+        session: Any = _CLIENTS[("", "")]
+        _CLIENTS[(service, region)] = session.client(service, region_name=region)
+    return _CLIENTS[(service, region)]
 
 
 @dataclass(frozen=True)
@@ -362,9 +370,11 @@ def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]
 
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
+    _CLIENTS.clear()
     try:
         with mock_aws():
             yield World(parameters)
     finally:
+        _CLIENTS.clear()
         os.environ.clear()
         os.environ.update(saved)

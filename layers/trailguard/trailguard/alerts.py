@@ -79,8 +79,12 @@ class RenderedAlert:
 
 def subject_for(alert: Alert) -> str:
     name = alert.event.event_name if alert.event else alert.detected_by
-    text = f"[trailguard] {alert.severity.value} {name}: {alert.headline}"
-    return ascii_line(text, SUBJECT_LIMIT)
+    text = ascii_line(f"[trailguard] {alert.severity.value} {name}: {alert.headline}", 10_000)
+    if len(text) <= SUBJECT_LIMIT:
+        return text
+    # Cut at a word so that the subject never ends mid-word; the body has it all.
+    cut = text[: SUBJECT_LIMIT - 3].rsplit(" ", 1)[0]
+    return cut + "..."
 
 
 def alert_document(alert: Alert) -> dict[str, Any]:

@@ -29,18 +29,25 @@ def _config() -> Any:
     )
 
 
-@lru_cache(maxsize=32)
-def client(service: str, region: str) -> Any:
+@lru_cache(maxsize=1)
+def _session() -> Any:
     import boto3
 
+    # One session: its loader parses each service model once, not once per client.
+    return boto3.session.Session()
+
+
+@lru_cache(maxsize=32)
+def client(service: str, region: str) -> Any:
     if service in ("organizations", "iam"):
         # Global services: one endpoint, whatever region the function runs in.
         region = _ORGANIZATIONS_REGION
     # Typed as Any: the service name is data here, which the stubs' overloads cannot follow.
-    session: Any = boto3.session.Session()
+    session: Any = _session()
     return session.client(service, region_name=region, config=_config())
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto world per test)."""
     client.cache_clear()
+    _session.cache_clear()

@@ -1,0 +1,221 @@
+"""Playing scenarios and replaying event files against one seeded world."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from drill.events import event_time, fresh_event, now
+from drill.handler_output import HandlerOutput
+from drill.invariants import EVERY_CHECK, Check, check
+from drill.routing import Delivery, Invocation, deliver
+from drill.scenarios import Scenario
+from drill.world import DeliveredAlert, World, load_event, seeded_world
+
+EXIT_OK = 0
+EXIT_INVARIANT_BROKEN = 1
+EXIT_UNEXPECTED = 3  # every invariant holds, but trailguard did not do what was expected
+
+BEFORE, AFTER_ATTACK, AFTER_TRAILGUARD = "before", "after attack", "after trailguard"
+
+
+@dataclass(frozen=True)
+class Play:
+    """One scenario played (or one event file replayed), and everything seen."""
+
+    name: str
+    title: str
+    note: str
+    attack: str  # the real call made, "" when none was
+    attack_error: str
+    attacked_at: str  # eventTime of the attack; "" for a replay
+    states: tuple[tuple[str, tuple[Check, ...]], ...]  # (moment, checks) in time order
+    deliveries: tuple[Delivery, ...]
+    problems: tuple[str, ...]  # deviations from what the scenario expects
+    replayed: bool = False  # an event file delivered as is: nothing expected of it
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return [i for d in self.deliveries for i in d.invocations]
+
+    @property
+    def alerts(self) -> list[DeliveredAlert]:
+        return [a for d in self.deliveries for a in d.alerts]
+
+    @property
+    def repaired(self) -> bool:
+        return any(i.outcome == "repaired" for i in self.invocations)
+
+    @property
+    def failures(self) -> list[Invocation]:
+        return [i for i in self.invocations if i.error]
+
+
+@dataclass(frozen=True)
+class DrillReport:
+    kind: str  # "scenarios" or "replay"
+    started_at: str
+    setup_seconds: float
+    seconds: float
+    plays: tuple[Play, ...]
+    final: tuple[Check, ...]  # every invariant, checked after the last play
+
+    @property
+    def broken(self) -> list[Check]:
+        return [c for c in self.final if not c.holds]
+
+    @property
+    def exit_code(self) -> int:
+        if self.broken:
+            return EXIT_INVARIANT_BROKEN
+        if any(play.problems or play.failures for play in self.plays):
+            return EXIT_UNEXPECTED
+        return EXIT_OK
+
+
+def _alert_label(alert: DeliveredAlert) -> str:
+    return f"{alert.severity} {alert.outcome}"
+
+
+def _deviations(
+    scenario: Scenario, deliveries: list[Delivery], states: dict[str, tuple[Check, ...]]
+) -> list[str]:
+    problems = []
+    if scenario.attack is not None:
+        problems += [
+            f"the attack did not break {c.label}: the drill proves nothing here"
+            for c in states[AFTER_ATTACK]
+            if c.holds
+        ]
+    for number, (delivery, expected) in enumerate(
+        zip(deliveries, scenario.expected_outcomes, strict=True), start=1
+    ):
+        routed = [i.function_id for i in delivery.invocations]
+        if routed != [scenario.function_id]:
+            problems.append(
+                f"delivery {number} routed to {routed or 'no function'}, "
+                f"expected [{scenario.function_id!r}]"
+            )
+        outcomes = [i.outcome for i in delivery.invocations]
+        if len(outcomes) != 1 or outcomes[0] not in expected:
+            problems.append(
+                f"delivery {number} outcome {outcomes}, expected one of {list(expected)}"
+            )
+        if number > 1 and any(i.actions for i in delivery.invocations):
+            problems.append(f"delivery {number} of the same event made calls again")
+    alerts = [_alert_label(a) for d in deliveries for a in d.alerts]
+    if alerts != list(scenario.expected_alerts):
+        problems.append(f"alerts {alerts}, expected {list(scenario.expected_alerts)}")
+    problems += [
+        f"left broken: {c.label} ({c.state})" for c in states[AFTER_TRAILGUARD] if not c.holds
+    ]
+    return problems
+
+
+def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
+    states = {BEFORE: check(world, scenario.watches)}
+    attack_error = ""
+    if scenario.attack is not None and scenario.attack.prepare is not None:
+        scenario.attack.prepare()
+    # eventTime is when the call was made: the alert's secondsToRepair counts from here.
+    attacked_at = now()
+    if scenario.attack is not None:
+        try:
+            scenario.attack.perform()
+        except Exception as exc:  # a drill that cannot attack must say so, not crash
+            attack_error = f"{type(exc).__name__}: {exc}"
+    states[AFTER_ATTACK] = check(world, scenario.watches)
+    deliveries: list[Delivery] = []
+    if not attack_error:
+        # The same event each time: a redelivery keeps its eventID.
+        event = fresh_event(scenario.sample, attacked_at)
+        deliveries = [deliver(world, event, output) for _ in range(scenario.deliveries)]
+    states[AFTER_TRAILGUARD] = check(world, scenario.watches)
+    if attack_error:
+        problems = [f"the attack call failed ({attack_error}); no event was sent"]
+    else:
+        problems = _deviations(scenario, deliveries, states)
+    return Play(
+        name=scenario.name,
+        title=scenario.title,
+        note=scenario.note,
+        attack=scenario.attack.describe() if scenario.attack else "",
+        attack_error=attack_error,
+        attacked_at=event_time(attacked_at),
+        states=tuple(states.items()),
+        deliveries=tuple(deliveries),
+        problems=tuple(problems),
+    )
+
+
+def replay_event(world: World, path: Path, output: HandlerOutput) -> Play:
+    """Deliver an event file as it is (no API call is made first)."""
+    event = load_event(path)
+    before = check(world, EVERY_CHECK)
+    delivery = deliver(world, event, output)
+    after = check(world, EVERY_CHECK)
+    if delivery.invocations:
+        note = (
+            "delivered as it is, with no API call made first: in the healthy seeded world "
+            "there is nothing to repair, so expect in_sync, an attempt alert or a notice"
+        )
+    else:
+        note = "no rule of template.yaml matches this event: EventBridge would not deliver it"
+    return Play(
+        name=path.name,
+        title=f"replay of {path}",
+        note=note,
+        attack="",
+        attack_error="",
+        attacked_at="",
+        states=((BEFORE, before), (AFTER_TRAILGUARD, after)),
+        deliveries=(delivery,),
+        problems=(),
+        replayed=True,
+    )
+
+
+PlayStep = Callable[[World, HandlerOutput], Play]
+
+
+def _run(
+    kind: str, steps: Iterable[PlayStep], on_play: Callable[[Play], None] | None
+) -> DrillReport:
+    output = HandlerOutput()
+    started_at, started = event_time(now()), time.perf_counter()
+    plays = []
+    with output.captured(), seeded_world() as world:
+        setup_seconds = time.perf_counter() - started
+        output.take()  # the seeding's own logs (baseline capture) belong to no play
+        for step in steps:
+            play = step(world, output)
+            plays.append(play)
+            if on_play is not None:
+                on_play(play)
+        final = check(world, EVERY_CHECK)
+    return DrillReport(
+        kind, started_at, setup_seconds, time.perf_counter() - started, tuple(plays), final
+    )
+
+
+def _scenario_step(scenario: Scenario) -> PlayStep:
+    def step(world: World, output: HandlerOutput) -> Play:
+        return play_scenario(world, scenario, output)
+
+    return step
+
+
+def run_scenarios(
+    scenarios: Iterable[Scenario], on_play: Callable[[Play], None] | None = None
+) -> DrillReport:
+    """Play the scenarios in turn against one world, as one attacker after another."""
+    return _run("scenarios", [_scenario_step(s) for s in scenarios], on_play)
+
+
+def run_replay(path: Path, on_play: Callable[[Play], None] | None = None) -> DrillReport:
+    def step(world: World, output: HandlerOutput) -> Play:
+        return replay_event(world, path, output)
+
+    return _run("replay", [step], on_play)

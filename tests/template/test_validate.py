@@ -1,0 +1,181 @@
+"""template.yaml through the SAM CLI, aws-sam-translator and cfn-lint (DESIGN.md section 7).
+
+Slower than the other template tests (a few seconds each) and dependent on the
+SAM CLI venv, so marked `sam_tools`: `pytest -m sam_tools` runs only these,
+`pytest -m "not sam_tools"` leaves them out. scripts/check-template.sh runs the
+same checks for CI.
+
+cfn-lint 1.x no longer runs the SAM transform: it validates SAM resources
+against SAM's schemas. So the template is also transformed with
+aws-sam-translator (scripts/sam_transform.py) and the plain CloudFormation
+result is linted, which checks the generated rules, invoke configs and queues.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drill.template import ROOT, TEMPLATE, functions
+
+pytestmark = pytest.mark.sam_tools
+
+SAM_VENV = ROOT / ".sam-venv" / "bin"
+TIMEOUT = 300
+# cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
+CFN_LINT_ERROR, CFN_LINT_WARNING = 2, 4
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _run(*command: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _executable(*candidates: Path | str) -> str | None:
+    for candidate in candidates:
+        if isinstance(candidate, Path):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+        elif found := shutil.which(candidate):
+            return found
+    return None
+
+
+def _sam() -> str:
+    sam = _executable(SAM_VENV / "sam", "sam")
+    if sam is None:
+        pytest.skip(
+            "SAM CLI not installed (neither .sam-venv/bin/sam nor sam on PATH); "
+            "CI installs it, or: python3 -m venv .sam-venv && .sam-venv/bin/pip install aws-sam-cli"
+        )
+    return sam
+
+
+def _cfn_lint() -> str:
+    cfn_lint = _executable(
+        Path(sys.executable).parent / "cfn-lint", SAM_VENV / "cfn-lint", "cfn-lint"
+    )
+    if cfn_lint is None:
+        pytest.skip("cfn-lint not installed (requirements-dev.txt pins it)")
+    return cfn_lint
+
+
+def _translator_python() -> str:
+    candidates = [sys.executable, str(SAM_VENV / "python")]
+    for python in candidates:
+        if not Path(python).is_file():
+            continue
+        probe = _run(python, "-c", "import samtranslator")
+        if probe.returncode == 0:
+            return python
+    pytest.skip(
+        "aws-sam-translator not importable (it ships with the SAM CLI in .sam-venv); CI installs it"
+    )
+    raise AssertionError("unreachable")
+
+
+def _report(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def _assert_lint_clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode & CFN_LINT_ERROR == 0, _report(result)
+    assert result.returncode & CFN_LINT_WARNING == 0, _report(result)
+    assert result.returncode in (0, 8), _report(result)  # anything else: cfn-lint itself failed
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    result = _run(_translator_python(), ROOT / "scripts" / "sam_transform.py", TEMPLATE)
+    assert result.returncode == 0, _report(result)
+    path = tmp_path_factory.mktemp("sam") / "transformed.json"
+    path.write_text(result.stdout)
+    return path
+
+
+def test_sam_validate_lint() -> None:
+    result = _run(_sam(), "validate", "--lint", "--template-file", TEMPLATE)
+    assert result.returncode == 0, _report(result)
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_cfn_lint_on_the_sam_template() -> None:
+    _assert_lint_clean(_run(_cfn_lint(), TEMPLATE))
+
+
+def test_transform_produces_plain_cloudformation(transformed: Path) -> None:
+    template: dict[str, Any] = json.loads(transformed.read_text())
+    assert "Transform" not in template
+    assert "Globals" not in template
+    resources = template["Resources"]
+    types = [resource["Type"] for resource in resources.values()]
+    assert not [t for t in types if t.startswith("AWS::Serverless::")]
+    sam_functions = functions()
+    events = [e for f in sam_functions.values() for e in (f.get("Events") or {}).values()]
+    assert types.count("AWS::Lambda::Function") == len(sam_functions)
+    assert types.count("AWS::Events::Rule") == len(events)
+    assert types.count("AWS::Lambda::EventInvokeConfig") == len(
+        [f for f in sam_functions.values() if "EventInvokeConfig" in f]
+    )
+    with_dead_letter = 0
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Events::Rule":
+            continue
+        [target] = resource["Properties"]["Targets"]
+        assert "RetryPolicy" in target, logical_id
+        if "DeadLetterConfig" not in target:
+            continue
+        with_dead_letter += 1
+        dlq = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        policies = [
+            r
+            for r in resources.values()
+            if r["Type"] == "AWS::SQS::QueuePolicy" and {"Ref": dlq} in r["Properties"]["Queues"]
+        ]
+        assert policies, f"{dlq}: EventBridge may not send to the dead-letter queue"
+    assert with_dead_letter == len([e for e in events if e["Type"] == "EventBridgeRule"])
+
+
+def test_cfn_lint_on_the_transformed_template(transformed: Path) -> None:
+    _assert_lint_clean(_run(_cfn_lint(), transformed))
+
+
+def test_cfn_lint_catches_a_limit_only_the_transform_shows(tmp_path: Path) -> None:
+    """The transformed check is not vacuous: a retry count above EventBridge's maximum
+    of 185 passes schema validation of the SAM resource but fails on the rule."""
+    text = TEMPLATE.read_text()
+    assert text.count("MaximumRetryAttempts: 185") >= 1
+    broken = tmp_path / "template.yaml"
+    broken.write_text(text.replace("MaximumRetryAttempts: 185", "MaximumRetryAttempts: 186", 1))
+    result = _run(_translator_python(), ROOT / "scripts" / "sam_transform.py", broken)
+    assert result.returncode == 0, _report(result)
+    out = tmp_path / "transformed.json"
+    out.write_text(result.stdout)
+    linted = _run(_cfn_lint(), out)
+    assert linted.returncode & CFN_LINT_ERROR, _report(linted)
+    assert "186" in linted.stdout, _report(linted)
+
+
+def test_check_template_script_passes() -> None:
+    _sam()  # skips with the reason when the SAM CLI is missing
+    result = _run("bash", ROOT / "scripts" / "check-template.sh")
+    assert result.returncode == 0, _report(result)
+    assert "check-template: OK" in result.stdout
