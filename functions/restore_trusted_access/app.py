@@ -1,4 +1,4 @@
-"""DisableAWSServiceAccess -> re-enable trusted access for CloudTrail (invariant I1)."""
+"""DisableAWSServiceAccess -> re-enable CloudTrail trusted access (I1); delegated admins -> alert."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trailguard.handler_support import handle_api_call
-from trailguard.trusted_access import restore_trusted_access
+from trailguard.trusted_access import organizations_change
 
 logger = Logger(service="trailguard")
 metrics = Metrics()
@@ -15,4 +15,4 @@ metrics = Metrics()
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_api_call(event, restore_trusted_access, metrics)
+    return handle_api_call(event, organizations_change, metrics)

@@ -114,3 +114,15 @@ def test_enable_that_does_not_take_is_critical_and_raises(world: World, event, m
     assert alert.severity == "CRITICAL"
     assert "enable-aws-service-access" in alert.document["manualAction"]
     assert alert.document["verification"].startswith("still drifted")
+
+
+def test_cloudtrail_delegated_administrator_registration_is_alerted(world: World, event) -> None:
+    result = world.invoke(
+        FUNCTION, fresh(event("register_delegated_administrator_organizations.json"))
+    )
+
+    assert result["outcome"] == "notice"
+    [alert] = world.drain_alerts()
+    assert alert.severity == "HIGH"
+    assert alert.document["resource"] == "account 222222222222"
+    assert "delegated administrator" in alert.document["manualAction"]

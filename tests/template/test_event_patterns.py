@@ -31,6 +31,7 @@ from trailguard.errors import InvalidEvent
 from trailguard.event_model import DETAIL_TYPE, SOURCES, parse_api_call_event
 from trailguard.handler_support import handle_api_call
 from trailguard.trail_protection import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
+from trailguard.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
 
 TRUSTED_ACCESS = "RestoreTrustedAccessFunction/TrustedAccessDisabled"
 TRAIL = "RestoreTrailFunction/TrailChanged"
@@ -49,6 +50,7 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "put_event_selectors_exclude_management.json": {TRAIL},
     "put_insight_selectors_clear.json": {TRAIL},
     "register_delegated_admin.json": {TRAIL},
+    "register_delegated_administrator_organizations.json": {TRUSTED_ACCESS},
     "stop_logging.json": {TRAIL},
     "stop_logging_by_arn.json": {TRAIL},
     "stop_logging_by_remediator.json": {TRAIL},
@@ -280,6 +282,6 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     """A name in a pattern that no service handles would only ever be rejected, and a
     name a service handles but no pattern delivers would never be seen."""
     names = {key: set(rule.pattern["detail"]["eventName"]) for key, rule in RULES_BY_KEY.items()}
-    assert names[TRUSTED_ACCESS] == {"DisableAWSServiceAccess"}
+    assert names[TRUSTED_ACCESS] == {"DisableAWSServiceAccess"} | set(ORG_DELEGATED_ADMIN_EVENTS)
     assert names[SERVICE_LINKED_ROLE] == {"DeleteServiceLinkedRole"}
     assert names[TRAIL] == set(ASPECTS_BY_EVENT) | set(DELEGATED_ADMIN_EVENTS)

@@ -493,17 +493,17 @@ def test_remediator_role_arns_list_every_function_role(template: dict[str, Any])
     assert listed == {role_id_of(props) for props in FUNCTIONS.values()}
 
 
-def test_stack_is_pinned_to_us_east_1(template: dict[str, Any]) -> None:
-    """Organizations and IAM events arrive only in us-east-1 (DESIGN.md section 3); with
-    no forwarding rule in the template, the stack must be deployed there."""
-    assertions = [
-        assertion
-        for rule in template.get("Rules", {}).values()
-        for assertion in rule.get("Assertions", [])
-    ]
-    assert {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]} in [
-        a["Assert"] for a in assertions
-    ]
+def test_outside_us_east_1_the_stack_expects_the_forwarder(template: dict[str, Any]) -> None:
+    """Organizations and IAM events arrive only in us-east-1 (DESIGN.md section 3): a
+    stack elsewhere gets its own bus for the forwarder and says where it is."""
+    conditions = template["Conditions"]
+    assert conditions["InGlobalEventsRegion"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]
+    }
+    resources = template["Resources"]
+    assert resources["ForwardedEventsBus"]["Condition"] == "NeedsForwarder"
+    assert resources["ForwardedEventsBusPolicy"]["Condition"] == "NeedsForwarder"
+    assert template["Outputs"]["ForwardedEventsBusArn"]["Condition"] == "NeedsForwarder"
 
 
 # ------------------------------------------------------------------ state and alerts

@@ -49,6 +49,50 @@ def trusted_access_repair(deps: Dependencies, subject: Subject) -> Repair:
     )
 
 
+DELEGATED_ADMIN_EVENTS = frozenset(
+    {"RegisterDelegatedAdministrator", "DeregisterDelegatedAdministrator"}
+)
+
+
+def organizations_change(event: ApiCallEvent, deps: Dependencies) -> Result:
+    """Entry point for the Organizations rule: trusted access or delegated admins."""
+    if event.event_name in DELEGATED_ADMIN_EVENTS:
+        return delegated_administrator_changed(event, deps)
+    return restore_trusted_access(event, deps)
+
+
+def delegated_administrator_changed(event: ApiCallEvent, deps: Dependencies) -> Result:
+    """A CloudTrail delegated administrator can manage, and stop, organization trails."""
+    principal = event.parameter("servicePrincipal", limit=256)
+    if principal != CLOUDTRAIL:
+        return Result(Outcome.NOTICE, principal or "(none)", "not cloudtrail.amazonaws.com")
+    account = event.parameter("accountId", limit=12)
+    subject = Subject(
+        "delegated administrator for CloudTrail",
+        f"account {account or '?'}",
+        event.account_id,
+        event.region,
+        event,
+    )
+    if judge(event, deps.settings) is Verdict.FAILED_ATTEMPT:
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ATTEMPT_FAILED,
+            f"{event.event_name} attempt was refused; nothing changed",
+        )
+    return report_only(
+        deps,
+        subject,
+        Severity.HIGH,
+        Outcome.NOTICE,
+        f"{event.event_name}: CloudTrail delegated administrator changed",
+        manual_action="confirm the change was planned: a delegated administrator can "
+        "manage (and stop) organization trails",
+    )
+
+
 def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
     if event.event_name != "DisableAWSServiceAccess":
         raise InvalidEvent(f"{event.event_name} is not DisableAWSServiceAccess")
