@@ -194,7 +194,13 @@ class World:
     def _deploy_stack(self) -> None:
         resources = tpl.resources(self.template)
         iam = _boto("iam")
-        refs: dict[str, str] = dict(self.parameters)
+        refs: dict[str, str] = {
+            **self.parameters,
+            "AWS::StackName": STACK,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+        }
         atts: dict[str, str] = {}
         for logical_id, resource in resources.items():
             if resource["Type"] == "AWS::IAM::Role":

@@ -1,4 +1,4 @@
-"""DisableAWSServiceAccess -> re-enable CloudTrail trusted access (I1); delegated admins -> alert."""
+"""DisableAWSServiceAccess -> re-enable trusted access (I1); delegated admins -> alert."""
 
 from typing import Any
 

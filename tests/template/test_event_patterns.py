@@ -30,12 +30,17 @@ from tests.template.helpers import event_files, read_event
 from trailguard.errors import InvalidEvent
 from trailguard.event_model import DETAIL_TYPE, SOURCES, parse_api_call_event
 from trailguard.handler_support import handle_api_call
+from trailguard.self_protection import ALTERING, SILENCING, base_name
 from trailguard.trail_protection import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
 from trailguard.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
 
 TRUSTED_ACCESS = "RestoreTrustedAccessFunction/TrustedAccessDisabled"
 TRAIL = "RestoreTrailFunction/TrailChanged"
 SERVICE_LINKED_ROLE = "RestoreServiceLinkedRoleFunction/ServiceLinkedRoleDeleted"
+OWN_RULES = "AlertSelfTamperingFunction/OwnRulesChanged"
+OWN_FUNCTIONS = "AlertSelfTamperingFunction/OwnFunctionsChanged"
+OWN_TOPIC = "AlertSelfTamperingFunction/OwnTopicChanged"
+OWN_TABLES = "AlertSelfTamperingFunction/OwnTablesChanged"
 
 # Every sample event in events/ and the rules that must deliver it. An event
 # file missing here fails test_every_sample_event_is_classified.
@@ -64,6 +69,12 @@ EXPECTED_RULES: dict[str, set[str]] = {
     # EventBridge never delivers it. Should it reach a handler anyway (direct
     # invocation, a future catch-all rule), the handler rejects it without
     # calling AWS: see test_malformed_event_is_rejected_by_the_handlers.
+    "disable_own_rule.json": {OWN_RULES},
+    "disable_other_rule.json": {OWN_RULES},
+    "throttle_own_function_to_zero.json": {OWN_FUNCTIONS},
+    "update_own_function_by_cloudformation.json": {OWN_FUNCTIONS},
+    "delete_alert_topic.json": {OWN_TOPIC},
+    "delete_baseline_table.json": {OWN_TABLES},
     "malformed_missing_detail.json": set(),
 }
 MALFORMED = "malformed_missing_detail.json"
@@ -92,7 +103,15 @@ def matching(event: dict[str, Any]) -> set[str]:
 
 def test_the_template_declares_exactly_the_expected_rules() -> None:
     assert len(RULES_BY_KEY) == len(RULES), "two rules share a function/rule id"
-    assert set(RULES_BY_KEY) == {TRUSTED_ACCESS, TRAIL, SERVICE_LINKED_ROLE}
+    assert set(RULES_BY_KEY) == {
+        TRUSTED_ACCESS,
+        TRAIL,
+        SERVICE_LINKED_ROLE,
+        OWN_RULES,
+        OWN_FUNCTIONS,
+        OWN_TOPIC,
+        OWN_TABLES,
+    }
 
 
 def test_every_sample_event_is_classified() -> None:
@@ -285,3 +304,6 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     assert names[TRUSTED_ACCESS] == {"DisableAWSServiceAccess"} | set(ORG_DELEGATED_ADMIN_EVENTS)
     assert names[SERVICE_LINKED_ROLE] == {"DeleteServiceLinkedRole"}
     assert names[TRAIL] == set(ASPECTS_BY_EVENT) | set(DELEGATED_ADMIN_EVENTS)
+    watched = set(SILENCING) | set(ALTERING)
+    for key in (OWN_RULES, OWN_FUNCTIONS, OWN_TOPIC, OWN_TABLES):
+        assert {base_name(n) for n in names[key]} <= watched, key

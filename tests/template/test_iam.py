@@ -77,6 +77,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
     | sns.IAM_ACTIONS,
+    # Self-protection (trailguard/self_protection.py) only alerts.
+    "alert_self_tampering": sns.IAM_ACTIONS,
 }
 
 # Granted beyond the adapters' own calls, and why.
@@ -100,6 +102,7 @@ EXTRA_PREREQUISITES: dict[str, frozenset[str]] = {
     "restore_service_linked_role": frozenset(),
     "capture_baseline": frozenset(),
     "reconcile_invariants": ORGANIZATION_TRAIL_PREREQUISITES,
+    "alert_self_tampering": frozenset(),
 }
 # Lambda writes the function's logs with the function's role (explicit log group).
 LOGGING = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})

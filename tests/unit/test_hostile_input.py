@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 
 from tests.fakes import make_deps
 from trailguard.handler_support import handle_api_call
+from trailguard.self_protection import self_tampering
 from trailguard.service_linked_role import restore_service_linked_role
 from trailguard.trail_protection import protect_trail
-from trailguard.trusted_access import restore_trusted_access
+from trailguard.trusted_access import organizations_change as restore_trusted_access
 
-SERVICES = (restore_trusted_access, protect_trail, restore_service_linked_role)
+SERVICES = (restore_trusted_access, protect_trail, restore_service_linked_role, self_tampering)
 SAMPLES = [
     json.loads(path.read_text())
     for path in sorted((Path(__file__).parent.parent.parent / "events").glob("*.json"))

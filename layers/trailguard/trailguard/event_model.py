@@ -20,9 +20,14 @@ SOURCES = {
     "aws.organizations": "organizations.amazonaws.com",
     "aws.cloudtrail": "cloudtrail.amazonaws.com",
     "aws.iam": "iam.amazonaws.com",
+    # trailguard's own resources, watched for tampering (self_protection.py)
+    "aws.events": "events.amazonaws.com",
+    "aws.lambda": "lambda.amazonaws.com",
+    "aws.sns": "sns.amazonaws.com",
+    "aws.dynamodb": "dynamodb.amazonaws.com",
 }
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_EVENT_NAME = re.compile(r"^[A-Za-z]{1,64}$")
+_EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _ERROR_CODE = re.compile(r"^[\w.:-]{1,128}$")

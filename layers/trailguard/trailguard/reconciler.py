@@ -5,12 +5,15 @@ all once the only trail stops, so a schedule runs this whatever happened.
 It goes through the same repairs and alerts as the event handlers, in the
 order of DESIGN.md section 1: trusted access, service-linked role, each
 protected trail (configuration, selectors, then logging).
+
+With `plan_only` it reads the same state and plans the same repairs, but runs
+none of them and publishes nothing (`trailguard reconcile --dry-run`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trailguard.alerts import Outcome
 from trailguard.drift import EVERY_ASPECT, trail_drift
@@ -25,26 +28,80 @@ logger = logging.getLogger("trailguard")
 SCHEDULE = "schedule"
 
 
+@dataclass(frozen=True)
+class PlannedRepair:
+    """A repair a dry run found necessary: what drifted and the calls that would run."""
+
+    invariant: str
+    resource: str
+    drift: tuple[str, ...]
+    steps: tuple[tuple[str, str], ...]  # (call, target), in the order they would run
+    alert_only: bool  # detect-only mode: a real run would alert and change nothing
+
+    @classmethod
+    def of(cls, repair: Repair, alert_only: bool) -> PlannedRepair:
+        return cls(
+            invariant=repair.subject.invariant,
+            resource=repair.subject.resource,
+            drift=repair.drift,
+            steps=tuple((action.call, action.target) for action in repair.actions),
+            alert_only=alert_only,
+        )
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "invariant": self.invariant,
+            "resource": self.resource,
+            "drift": list(self.drift),
+            "steps": [{"call": call, "target": target} for call, target in self.steps],
+            "alertOnly": self.alert_only,
+        }
+
+
 @dataclass
 class ReconcileReport:
     checked: list[str] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    plan_only: bool = False
+    planned: list[PlannedRepair] = field(default_factory=list)
 
     @property
     def repaired(self) -> int:
         return sum(1 for r in self.results if r.outcome is Outcome.REPAIRED)
 
     def summary(self) -> dict[str, object]:
-        return {
+        summary: dict[str, object] = {
             "checked": self.checked,
             "repaired": self.repaired,
             "results": [r.summary() for r in self.results],
             "failures": self.failures,
         }
+        if self.plan_only:
+            summary["planned"] = [p.summary() for p in self.planned]
+        return summary
+
+
+class _EnabledOnceRepaired:
+    """Trusted access as a dry run sees it after planning I1's repair.
+
+    A real run enables trusted access before it plans any trail repair, so the
+    trail's plan must not repeat EnableAWSServiceAccess."""
+
+    def __init__(self, planned_for: str) -> None:
+        self._planned_for = planned_for
+
+    def is_enabled(self, service_principal: str) -> bool:
+        return service_principal == self._planned_for
+
+    def enable(self, service_principal: str) -> None:
+        raise AssertionError("a dry run changes nothing")
 
 
 def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
+    if report.plan_only:
+        report.planned.append(PlannedRepair.of(repair, alert_only=deps.settings.detect_only))
+        return
     try:
         if deps.settings.detect_only:
             report.results.append(detected(deps, repair.subject, repair.drift))
@@ -54,32 +111,47 @@ def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
         report.failures.append(str(exc))
 
 
-def _protected_baselines(deps: Dependencies, report: ReconcileReport) -> list[TrailBaseline]:
+def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
+    """(baselines of the protected trails in this region, protected names without one)."""
     baselines = [b for b in deps.baselines.all() if b.ref.region == deps.settings.region]
     names = deps.settings.protected_trail_names
+    problems: list[str] = []
     if names:
         baselines = [b for b in baselines if b.ref.name in names]
         missing = set(names) - {b.ref.name for b in baselines}
-        for name in sorted(missing):
-            report.failures.append(f"{name}: protected but has no baseline")
-    return baselines
+        problems = [f"{name}: protected but has no baseline" for name in sorted(missing)]
+    return baselines, problems
 
 
-def reconcile(deps: Dependencies, account_id: str) -> ReconcileReport:
-    """Check and repair every invariant; never stops at the first failure."""
-    report = ReconcileReport()
+def reconcile(
+    deps: Dependencies,
+    account_id: str,
+    *,
+    plan_only: bool = False,
+    detected_by: str = SCHEDULE,
+) -> ReconcileReport:
+    """Check and repair every invariant; never stops at the first failure.
+
+    `plan_only` plans the repairs without running them or alerting;
+    `detected_by` labels the alerts (the scheduled function: "schedule").
+    """
+    report = ReconcileReport(plan_only=plan_only)
     region = deps.settings.region
 
     report.checked.append("I1")
     if not deps.trusted_access.is_enabled(CLOUDTRAIL):
-        subject = trusted_access_subject(account_id, region, None, SCHEDULE)
+        subject = trusted_access_subject(account_id, region, None, detected_by)
         _run(deps, trusted_access_repair(deps, subject), report)
+        if plan_only:
+            deps = replace(deps, trusted_access=_EnabledOnceRepaired(CLOUDTRAIL))
 
     report.checked.append("I6")
     if not deps.roles.exists(CLOUDTRAIL):
-        _run(deps, role_repair(deps, role_subject(account_id, region, None, SCHEDULE)), report)
+        _run(deps, role_repair(deps, role_subject(account_id, region, None, detected_by)), report)
 
-    for baseline in _protected_baselines(deps, report):
+    baselines, problems = protected_baselines(deps)
+    report.failures += problems
+    for baseline in baselines:
         ref: TrailRef = baseline.ref
         report.checked.append(ref.arn)
         try:
@@ -92,7 +164,7 @@ def reconcile(deps: Dependencies, account_id: str) -> ReconcileReport:
             continue
         invariants = "/".join(sorted({d.invariant for d in drifts}))
         subject = Subject(
-            f"{invariants} protected trail", ref.arn, ref.account_id, ref.region, None, SCHEDULE
+            f"{invariants} protected trail", ref.arn, ref.account_id, ref.region, None, detected_by
         )
         repair = trail_repair(
             deps,

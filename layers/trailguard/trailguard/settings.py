@@ -17,6 +17,7 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:*-]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,7 @@ class Settings:
     remediator_role_arns: tuple[str, ...]
     detect_only: bool
     alert_on_other_service_principals: bool
+    stack_name: str = ""  # names trailguard's own resources (self-protection)
 
     @property
     def protects_every_organization_trail(self) -> bool:
@@ -91,7 +93,15 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         remediator_role_arns=own_roles,
         detect_only=_flag(env, "DETECT_ONLY", False),
         alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
+        stack_name=_stack_name(env),
     )
+
+
+def _stack_name(env: Mapping[str, str]) -> str:
+    name = env.get("STACK_NAME", "").strip()
+    if name and not _STACK_NAME.match(name):
+        raise SettingsError(f"STACK_NAME is not a CloudFormation stack name: {name!r}")
+    return name
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,18 @@
+"""Changes to trailguard's own rules, functions, topic and tables -> CRITICAL alert."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from trailguard.handler_support import handle_api_call
+from trailguard.self_protection import self_tampering
+
+logger = Logger(service="trailguard")
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_api_call(event, self_tampering, metrics)
