@@ -7,6 +7,9 @@ VENV := .venv
 SAM_VENV := .sam-venv
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/trailguard/requirements.txt | sha1sum | cut -c1-12)
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -21,6 +24,11 @@ $(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+# checkov pins its own dependencies too.
+$(CHECKOV):
+	$(CHECKOV_PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==3.3.30
 
 ## The local drill: every attack against an embedded moto AWS, no account needed.
 drill: $(STAMP)
@@ -39,8 +47,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check layers functions drill tests
 	$(VENV)/bin/mypy layers/trailguard/trailguard functions drill
 
-check-template: $(STAMP) $(SAM)
-	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint bash scripts/check-template.sh
+check-template: $(STAMP) $(SAM) $(CHECKOV)
+	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh
 
 ## sam build needs python3.13 on PATH (pyenv provides it here).
 build: $(SAM)
@@ -49,4 +57,4 @@ build: $(SAM)
 ci: lint check-template test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
