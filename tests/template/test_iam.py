@@ -577,8 +577,11 @@ def test_every_publishing_role_is_exempt_from_the_topic_deny(resources: dict[str
     ]
     assert denies, "the topic policy no longer restricts publishers"
     for deny in denies:
-        exempt = {
-            arn["Fn::GetAtt"][0]
-            for arn in as_list(deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
-        }
+        # Fn::Split of a Fn::Join: trailguard's roles, then the optional operator roles.
+        principals = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+        joined = principals["Fn::Split"][1]["Fn::Join"][1]
+        exempt = {arn["Fn::GetAtt"][0] for arn in joined if "Fn::GetAtt" in arn}
         assert publishers <= exempt, f"denied publishers: {sorted(publishers - exempt)}"
+        assert {
+            "Fn::If": ["HasOperatorRoles", {"Ref": "OperatorRoleArns"}, {"Ref": "AWS::NoValue"}]
+        } in joined
