@@ -33,16 +33,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TextIO, cast
 
-from trailguard import clients
+from trailguard import clients, runtime
 from trailguard.adapters.aws_errors import call
 from trailguard.adapters.baseline_store import DynamoBaselineStore
-from trailguard.adapters.cloudtrail import CloudTrailGateway
-from trailguard.adapters.iam import IamGateway
-from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
 from trailguard.alerts import Alert, Outcome, RenderedAlert, now, render
 from trailguard.baselines import capture, protected_selection
-from trailguard.drift import _SETTING_LABELS, EVERY_ASPECT, Aspect, LiveTrail, trail_drift
+from trailguard.drift import EVERY_ASPECT, SETTING_LABELS, Aspect, LiveTrail, trail_drift
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent
 from trailguard.ports import AlertSink, Trails
 from trailguard.reconciler import ReconcileReport, protected_baselines, reconcile
@@ -327,19 +324,10 @@ class OperatorAlerts:
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
-    """The functions' adapters (see runtime.dependencies), wired from explicit settings.
-
-    No delivery ledger: the command line handles no EventBridge deliveries."""
-    return Dependencies(
-        settings=settings,
-        trusted_access=OrganizationsGateway(),
-        trails=CloudTrailGateway(),
-        roles=IamGateway(),
-        baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
-        alerts=(
-            SnsAlertSink(settings.alert_topic_arn) if settings.alert_topic_arn else NoAlertTopic()
-        ),
-    )
+    """The functions' adapters (runtime.build_dependencies). The command line handles
+    no EventBridge deliveries, so its settings carry no delivery ledger."""
+    topic = SnsAlertSink(settings.alert_topic_arn) if settings.alert_topic_arn else None
+    return runtime.build_dependencies(settings, topic or NoAlertTopic())
 
 
 def caller_identity(region: str) -> tuple[str, str]:
@@ -600,7 +588,7 @@ def differences(baseline: TrailSnapshot, live: LiveTrail) -> list[FieldDiff]:
     if snapshot is None:  # only the status was read
         return diffs
     for key, expected, actual in baseline.settings.differences(snapshot.settings):
-        diffs.append(FieldDiff("I4", _SETTING_LABELS[key], expected, actual))
+        diffs.append(FieldDiff("I4", SETTING_LABELS[key], expected, actual))
     before, after = _selectors(baseline), _selectors(snapshot)
     if Aspect.EVENT_SELECTORS in drifted:
         for name in ("EventSelectors", "AdvancedEventSelectors"):
@@ -694,9 +682,9 @@ def format_baseline(baseline: TrailBaseline) -> list[str]:
         "  Settings",
     ]
     values = asdict(snapshot.settings)
-    width = max(len(label) for label in _SETTING_LABELS.values())
+    width = max(len(label) for label in SETTING_LABELS.values())
     lines += [
-        f"    {label:<{width}}  {shown(values[key])}" for key, label in _SETTING_LABELS.items()
+        f"    {label:<{width}}  {shown(values[key])}" for key, label in SETTING_LABELS.items()
     ]
     for name, selectors in _selectors(snapshot).items():
         if selectors:

@@ -61,7 +61,7 @@ class LiveTrail:
     is_logging: bool | None = None
 
 
-_SETTING_LABELS = {
+SETTING_LABELS = {
     "s3_bucket_name": "S3BucketName",
     "s3_key_prefix": "S3KeyPrefix",
     "sns_topic_name": "SnsTopicName",
@@ -102,7 +102,7 @@ def trail_drift(
                     Drift(
                         "I4",
                         Aspect.SETTINGS,
-                        f"{_SETTING_LABELS[key]} is {_shown(actual)}, baseline {_shown(expected)}",
+                        f"{SETTING_LABELS[key]} is {_shown(actual)}, baseline {_shown(expected)}",
                         Step.UPDATE_TRAIL,
                     )
                 )

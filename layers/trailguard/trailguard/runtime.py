@@ -11,20 +11,16 @@ from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
+from trailguard.ports import AlertSink
 from trailguard.remediation import Dependencies
-from trailguard.settings import get_settings
+from trailguard.settings import Settings, get_settings
 
 
-@lru_cache(maxsize=1)
-def dependencies() -> Dependencies:
-    settings = get_settings()
+def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> Dependencies:
+    """The real adapters for `settings`: the functions' wiring, and the CLI's."""
     ledger = None
     if settings.ledger_table_name:
         ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
-    else:
-        logging.getLogger("trailguard").warning(
-            "LEDGER_TABLE_NAME is not set: duplicate deliveries are not suppressed"
-        )
     return Dependencies(
         ledger=ledger,
         settings=settings,
@@ -32,8 +28,18 @@ def dependencies() -> Dependencies:
         trails=CloudTrailGateway(),
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
-        alerts=SnsAlertSink(settings.alert_topic_arn),
+        alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
     )
+
+
+@lru_cache(maxsize=1)
+def dependencies() -> Dependencies:
+    settings = get_settings()
+    if not settings.ledger_table_name:
+        logging.getLogger("trailguard").warning(
+            "LEDGER_TABLE_NAME is not set: duplicate deliveries are not suppressed"
+        )
+    return build_dependencies(settings)
 
 
 def reset() -> None:
