@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from trailguard.alerts import Outcome, Severity
 from trailguard.baselines import recapture
+from trailguard.delegated_admin import delegated_admin_changed
 from trailguard.drift import EVERY_ASPECT, Aspect, Drift, LiveTrail, Step, repair_steps, trail_drift
 from trailguard.errors import AwsCallFailed, InvalidEvent
 from trailguard.event_model import ApiCallEvent
@@ -247,27 +248,4 @@ def _delegated_admin_change(event: ApiCallEvent, deps: Dependencies) -> Result:
     account = event.parameter("memberAccountId", limit=12) or event.parameter(
         "delegatedAdminAccountId", limit=12
     )
-    subject = Subject(
-        "delegated administrator for CloudTrail",
-        f"account {account or '?'}",
-        event.account_id,
-        event.region,
-        event,
-    )
-    if judge(event, deps.settings) is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            f"{event.event_name} attempt was refused; nothing changed",
-        )
-    return report_only(
-        deps,
-        subject,
-        Severity.HIGH,
-        Outcome.NOTICE,
-        f"{event.event_name}: CloudTrail delegated administrator changed",
-        manual_action="confirm the change was planned: a delegated administrator can "
-        "manage (and stop) organization trails",
-    )
+    return delegated_admin_changed(event, deps, account)

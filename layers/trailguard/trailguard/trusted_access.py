@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from trailguard.alerts import Outcome, Severity
+from trailguard.delegated_admin import delegated_admin_changed
 from trailguard.errors import InvalidEvent
 from trailguard.event_model import ApiCallEvent
 from trailguard.guards import Verdict, judge
@@ -66,31 +67,7 @@ def delegated_administrator_changed(event: ApiCallEvent, deps: Dependencies) -> 
     principal = event.parameter("servicePrincipal", limit=256)
     if principal != CLOUDTRAIL:
         return Result(Outcome.NOTICE, principal or "(none)", "not cloudtrail.amazonaws.com")
-    account = event.parameter("accountId", limit=12)
-    subject = Subject(
-        "delegated administrator for CloudTrail",
-        f"account {account or '?'}",
-        event.account_id,
-        event.region,
-        event,
-    )
-    if judge(event, deps.settings) is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            f"{event.event_name} attempt was refused; nothing changed",
-        )
-    return report_only(
-        deps,
-        subject,
-        Severity.HIGH,
-        Outcome.NOTICE,
-        f"{event.event_name}: CloudTrail delegated administrator changed",
-        manual_action="confirm the change was planned: a delegated administrator can "
-        "manage (and stop) organization trails",
-    )
+    return delegated_admin_changed(event, deps, event.parameter("accountId", limit=12))
 
 
 def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
