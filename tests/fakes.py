@@ -154,6 +154,9 @@ class InMemoryBaselineStore:
     def get(self, ref: TrailRef) -> TrailBaseline | None:
         return self.baselines.get(ref)
 
+    def has_baseline(self, ref: TrailRef) -> bool:
+        return ref in self.baselines
+
     def put(self, baseline: TrailBaseline) -> None:
         self.baselines[baseline.ref] = baseline
         self.history.append(baseline)

@@ -102,3 +102,17 @@ def test_failed_remediation_is_retried_by_the_next_delivery(world: World, event:
     assert retry["outcome"] == "repaired"
     assert world.snapshot() == world.baseline().snapshot
     assert [a.severity for a in world.drain_alerts()] == ["CRITICAL", "HIGH"]
+
+
+def test_stop_logging_storm_is_repaired_every_time_but_summarised(world: World, event: Any) -> None:
+    ct = aws("cloudtrail")
+    outcomes = []
+    for _ in range(120):
+        ct.stop_logging(Name=world.trail_name)
+        outcomes.append(world.invoke(FUNCTION, fresh(event("stop_logging.json")))["outcome"])
+
+    assert outcomes == ["repaired"] * 120
+    assert world.is_logging()
+    alerts = world.drain_alerts()
+    assert len(alerts) == 5  # occurrences 1, 2, 3, 10 and 100
+    assert "occurrence 100 of this alert" in alerts[-1].document["detail"]

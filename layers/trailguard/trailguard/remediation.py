@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from trailguard.ports import (
     TrustedAccess,
 )
 from trailguard.settings import Settings
+from trailguard.storm import WINDOW, StormDamper
 
 logger = logging.getLogger("trailguard")
 
@@ -45,6 +46,7 @@ class Dependencies:
     clock: Callable[[], datetime] = now
     sleep: Callable[[float], None] = _pause
     ledger: DeliveryLedger | None = None
+    storm: StormDamper = field(default_factory=StormDamper)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,27 @@ class Repair:
 
 
 def notify(deps: Dependencies, alert: Alert) -> str:
-    """Publish; a delivery failure is logged and re-raised so the event is retried."""
+    """Publish; a delivery failure is logged and re-raised so the event is retried.
+
+    In a storm of the same drift only milestone alerts go out (storm.py); the
+    others are logged and counted, and return no message id.
+    """
+    occurrence = deps.storm.admit(alert)
+    if occurrence is None:
+        logger.info(
+            "alert damped: same drift repeated in this window",
+            extra={"resource": alert.resource, "invariant": alert.invariant},
+        )
+        return ""
+    if occurrence > 1:
+        alert = replace(
+            alert,
+            detail=(
+                f"Storm: this is occurrence {occurrence} of this alert within "
+                f"{int(WINDOW.total_seconds() // 60)} minutes; alerts between milestones "
+                f"(1, 2, 3, 10, 100, ...) are not sent. {alert.detail}"
+            ).strip(),
+        )
     try:
         return deps.alerts.publish(alert)
     except Exception as exc:

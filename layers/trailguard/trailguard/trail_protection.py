@@ -61,13 +61,12 @@ def trail_named_in(event: ApiCallEvent) -> TrailRef:
     return TrailRef.parse(raw, event.region, event.account_id)
 
 
-def is_protected(ref: TrailRef, deps: Dependencies) -> tuple[bool, TrailBaseline | None]:
+def is_protected(ref: TrailRef, deps: Dependencies) -> bool:
     """Configured names decide; with none configured, having a baseline does."""
     names = deps.settings.protected_trail_names
     if names:
-        return ref.name in names, None
-    baseline = deps.baselines.get(ref)
-    return baseline is not None, baseline
+        return ref.name in names
+    return deps.baselines.has_baseline(ref)
 
 
 def trail_repair(
@@ -154,8 +153,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     if aspects is None:
         raise InvalidEvent(f"{event.event_name} is not a trail change trailguard handles")
     ref = trail_named_in(event)
-    protected, baseline = is_protected(ref, deps)
-    if not protected:
+    if not is_protected(ref, deps):
         logger.info("trail is not protected; no action", extra={"trail": ref.arn})
         return Result(Outcome.NOTICE, ref.arn, "not a protected trail")
 
@@ -176,8 +174,8 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
 
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
-    if baseline is None and needs_baseline:
-        baseline = deps.baselines.get(ref)
+    # Read fresh, never from a cache: the repair rebuilds the trail from it.
+    baseline = deps.baselines.get(ref) if needs_baseline else None
     if baseline is None and needs_baseline:
         return _no_baseline(deps, subject, ref, live)
 

@@ -7,7 +7,8 @@ operators can see what the baseline was and who changed it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from trailguard import clients
@@ -41,10 +42,20 @@ def _baseline(item: dict[str, Any]) -> TrailBaseline:
     )
 
 
+# How long "this trail has a baseline" is remembered in an execution environment.
+# Baselines are created rarely and deliberately; a new one is seen within this time,
+# and the scheduled reconciler reads the table itself on every run.
+PROTECTED_TTL_SECONDS = 300.0
+
+
 class DynamoBaselineStore:
-    def __init__(self, table_name: str, region: str) -> None:
+    def __init__(
+        self, table_name: str, region: str, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._table = table_name
         self._region = region
+        self._monotonic = monotonic
+        self._known: dict[str, tuple[float, bool]] = {}
 
     def _client(self) -> Any:
         return clients.client("dynamodb", self._region)
@@ -60,6 +71,15 @@ class DynamoBaselineStore:
         )
         item = response.get("Item")
         return _baseline(item) if item else None
+
+    def has_baseline(self, ref: TrailRef) -> bool:
+        """Whether `ref` has a baseline; remembered for a while to spare a read per event."""
+        seen = self._known.get(ref.arn)
+        if seen is not None and self._monotonic() - seen[0] < PROTECTED_TTL_SECONDS:
+            return seen[1]
+        answer = self.get(ref) is not None
+        self._known[ref.arn] = (self._monotonic(), answer)
+        return answer
 
     def put(self, baseline: TrailBaseline) -> None:
         api = self._client()
