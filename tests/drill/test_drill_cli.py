@@ -27,13 +27,76 @@ def test_every_scenario_end_to_end() -> None:
     ]
     assert run.report["summary"] == {
         "played": len(SCENARIOS),
-        "repaired": len(SCENARIOS) - 1,  # the denied attempt changed nothing
-        "alertsDelivered": len(SCENARIOS),  # one each; the duplicate does not alert twice
+        # The denied attempt changed nothing; tampering with trailguard is alerted only.
+        "repaired": len(SCENARIOS) - 2,
+        "repairedBySchedule": 1,  # lost-events
+        "alertOnly": 2,
+        # One each, two for lost-events (trusted access, trail); the duplicate alerts once.
+        "alertsDelivered": len(SCENARIOS) + 1,
         "failures": 0,
         "unexpected": 0,
         "invariantsBroken": 0,
     }
     assert all(check["holds"] for check in run.report["invariants"])
+    # trailguard's disabled rule is shown, left for a redeploy, and is no invariant.
+    [rule] = run.report["observations"]
+    assert (rule["key"], rule["state"], rule["invariant"]) == ("trailguard-rule", "DISABLED", False)
+    assert "trailguard-rule" not in [check["key"] for check in run.report["invariants"]]
+    assert "observed    trailguard's rule TrailChanged" in run.readable
+    assert "OK: every invariant holds" in run.readable
+
+
+def test_lost_events_are_repaired_by_the_schedule() -> None:
+    run = run_drill("--scenario", "lost-events")
+
+    assert run.exit_code == EXIT_OK
+    play = only_play(run.report)
+    assert play["detectedBy"] == "schedule"
+    assert [a.split()[0] for a in play["attacks"]] == [
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "organizations:DisableAWSServiceAccess",
+    ]
+    [delivery] = play["deliveries"]
+    assert delivery["schedule"] == "rate(5 minutes)"
+    assert delivery["event"]["detailType"] == "Scheduled Event"
+    assert delivery["event"]["name"] is None  # no CloudTrail event
+    [invocation] = delivery["invocations"]
+    assert (invocation["trigger"], invocation["rule"], invocation["function"]) == (
+        "schedule",
+        "Every",
+        "ReconcileInvariantsFunction",
+    )
+    assert invocation["outcome"] == "repaired"
+    assert invocation["result"]["repaired"] == 2
+    assert [a["document"]["detectedBy"] for a in delivery["alerts"]] == ["schedule", "schedule"]
+    assert [c["holds"] for c in play["states"]["afterTrailguard"]] == [True] * 4
+    for expected in (
+        "none delivered: the attack's CloudTrail events are lost",
+        "Scheduled Event from aws.events, rate(5 minutes)",
+        "schedule Every -> ReconcileInvariantsFunction: repaired",
+        "repaired 2",
+        "StartLogging arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail: ok",
+        "| detected by schedule",
+        "attack to verified repair",
+    ):
+        assert expected in run.readable
+
+
+def test_tampering_with_trailguard_is_alerted_and_left_for_a_redeploy() -> None:
+    run = run_drill("--scenario", "tamper-with-trailguard")
+
+    assert run.exit_code == EXIT_OK
+    play = only_play(run.report)
+    [watched] = play["states"]["afterTrailguard"]
+    assert (watched["state"], watched["invariant"]) == ("DISABLED", False)
+    [delivery] = play["deliveries"]
+    [alert] = delivery["alerts"]
+    assert alert["severity"] == "CRITICAL"
+    assert "TRAILGUARD TAMPERED WITH" in alert["document"]["headline"]
+    assert run.report["summary"]["invariantsBroken"] == 0
+    assert "rule OwnRulesChanged -> AlertSelfTamperingFunction: detected" in run.readable
+    assert "ENABLED  DISABLED      DISABLED" in run.readable
 
 
 def test_readable_output_is_clean_of_handler_logs_and_metrics() -> None:
@@ -83,10 +146,13 @@ def test_replay_of_stop_logging_event() -> None:
     assert delivery["event"]["name"] == "StopLogging"
     [invocation] = delivery["invocations"]
     assert (invocation["rule"], invocation["function"]) == ("TrailChanged", "RestoreTrailFunction")
-    # The seeded trail is logging: the handler re-reads state and finds nothing to repair.
-    assert invocation["outcome"] == "in_sync"
-    assert invocation["actions"] == []
-    assert delivery["alerts"] == []
+    # A StopLogging event is answered by StartLogging without a read first (idempotent:
+    # the seeded trail is logging already), then verified.
+    assert invocation["outcome"] == "repaired"
+    assert invocation["actions"] == [
+        "StartLogging arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail: ok"
+    ]
+    assert len(delivery["alerts"]) == 1
     assert "replay of" in run.readable
 
 
@@ -208,10 +274,11 @@ def test_unexpected_behaviour_with_invariants_intact_exits_3() -> None:
     assert play.problems == ("alerts ['HIGH repaired'], expected []",)
 
 
-def test_list_names_every_scenario() -> None:
+def test_list_names_every_scenario_and_how_trailguard_hears_of_it() -> None:
     stdout = io.StringIO()
 
     assert main(["--list"], stdout=stdout) == 0
-    assert [line.split()[0] for line in stdout.getvalue().splitlines()] == [
-        s.name for s in SCENARIOS
-    ]
+    listed = [line.split()[:2] for line in stdout.getvalue().splitlines()]
+    assert [name for name, _ in listed] == [s.name for s in SCENARIOS]
+    assert dict(listed)["lost-events"] == "schedule"
+    assert dict(listed)["tamper-with-trailguard"] == "event"

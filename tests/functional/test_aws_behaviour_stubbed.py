@@ -79,7 +79,6 @@ def test_stop_logging_seen_in_another_region_is_repaired_in_home_region(
     # any other region would create an unstubbed client and fail the test.
     sample = fresh(event("stop_logging_by_arn.json"), awsRegion="eu-west-1")
     home = stubbed.stub("cloudtrail", "us-east-1")
-    home.add_response("get_trail_status", {"IsLogging": False}, {"Name": REF.arn})
     home.add_response("start_logging", {}, {"Name": REF.arn})
     home.add_response("get_trail_status", {"IsLogging": True}, {"Name": REF.arn})
     deps = _deps_with_real_cloudtrail()
@@ -95,7 +94,6 @@ def test_invalid_home_region_is_critical_with_its_meaning(
 ) -> None:
     # AWS answers InvalidHomeRegionException (moto: TrailNotFoundException).
     ct = stubbed.stub("cloudtrail")
-    ct.add_response("get_trail_status", {"IsLogging": False}, {"Name": REF.arn})
     ct.add_client_error("start_logging", "InvalidHomeRegionException", "not home region")
     ct.add_response("get_trail_status", {"IsLogging": False}, {"Name": REF.arn})
     deps = _deps_with_real_cloudtrail()

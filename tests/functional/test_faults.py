@@ -97,7 +97,6 @@ def stubbed_cloudtrail(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
 def test_access_denied_names_the_missing_permission(
     stubbed_cloudtrail: Stubber, event: Any
 ) -> None:
-    stubbed_cloudtrail.add_response("get_trail_status", {"IsLogging": False})
     stubbed_cloudtrail.add_client_error("start_logging", "AccessDeniedException", "denied")
     stubbed_cloudtrail.add_response("get_trail_status", {"IsLogging": False})
     deps = make_deps()
@@ -129,11 +128,11 @@ def test_disabled_kms_key_says_so(stubbed_cloudtrail: Stubber, event: Any) -> No
 def test_state_read_failure_is_critical_and_retried(
     world: World, event: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    aws("cloudtrail").stop_logging(Name=world.trail_name)
-    _throttle(monkeypatch, "get_trail_status", times=100)
+    aws("cloudtrail").update_trail(Name=world.trail_name, S3KeyPrefix="elsewhere")
+    _throttle(monkeypatch, "get_trail", times=100)
 
     with pytest.raises(RemediationFailed):
-        world.invoke(FUNCTION, fresh(event("stop_logging.json")))
+        world.invoke(FUNCTION, fresh(event("update_trail_weaken.json")))
 
     [alert] = world.drain_alerts()
     assert alert.severity == "CRITICAL"

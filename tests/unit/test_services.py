@@ -21,7 +21,7 @@ def _event(event: Any, name: str) -> Any:
     return parse_api_call_event(fresh(event(name)))
 
 
-def test_stop_logging_repair_reads_status_once_before_and_once_after(event: Any) -> None:
+def test_stop_logging_is_restarted_then_verified_with_no_read_first(event: Any) -> None:
     deps = make_deps()
     trails: FakeTrails = deps.trails  # type: ignore[assignment]
     trails.logging[REF] = False
@@ -29,7 +29,26 @@ def test_stop_logging_repair_reads_status_once_before_and_once_after(event: Any)
     result = protect_trail(_event(event, "stop_logging.json"), deps)
 
     assert result.outcome is Outcome.REPAIRED
-    assert trails.calls == ["read", "StartLogging", "read"]
+    assert trails.calls == ["StartLogging", "read"]
+
+
+def test_stopped_then_deleted_trail_is_recreated(event: Any) -> None:
+    deps = make_deps()
+    trails = FakeTrails(
+        fail={
+            "StartLogging": AwsCallFailed(
+                "StartLogging", "TrailNotFoundException", "gone", "recreate it"
+            )
+        }
+    )
+    deps.trails = trails
+
+    with pytest.raises(RemediationFailed):
+        protect_trail(_event(event, "stop_logging.json"), deps)
+
+    # After StartLogging found no trail, the full path read state and rebuilt it
+    # (the fake keeps failing StartLogging, so the repair ends CRITICAL).
+    assert trails.calls[:3] == ["StartLogging", "read", "CreateTrail"]
 
 
 def test_deleted_org_trail_waits_for_trusted_access(event: Any) -> None:

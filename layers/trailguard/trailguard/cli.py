@@ -1179,14 +1179,24 @@ def main(
     except SystemExit as exc:  # --help (0) or bad usage (2)
         return int(exc.code or 0)
     library_log = logging.getLogger("trailguard")
+    quiet = logging.NullHandler()
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.INFO, stream=err, format="%(levelname)s %(message)s")
     elif not library_log.handlers:
         # The command prints its own account of what happened; without -v the
         # library's log lines (meant for CloudWatch) stay out of the terminal.
-        library_log.addHandler(logging.NullHandler())
+        library_log.addHandler(quiet)
     try:
-        return _run(args, out, err, stdin or sys.stdin)
+        return _run_reporting_errors(args, out, err, stdin or sys.stdin)
+    finally:
+        # Leave the logger as found: Powertools treats a logger with handlers as
+        # already set up, and a handler of ours would break it in this process.
+        library_log.removeHandler(quiet)
+
+
+def _run_reporting_errors(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    try:
+        return _run(args, out, err, stdin)
     except CliError as exc:
         print(f"trailguard: {exc}", file=err)
         if exc.hint:

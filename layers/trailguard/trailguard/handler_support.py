@@ -107,7 +107,6 @@ def handle_api_call(
     try:
         result = service(event, deps)
     except InvalidEvent as exc:
-        ledger.complete({"outcome": "rejected"})
         return rejected(str(exc), metrics)
     except AlertNotDelivered as exc:
         _count(metrics, "AlertsNotDelivered")
@@ -127,8 +126,8 @@ def handle_api_call(
     except Exception:
         ledger.release()
         raise
+    # No write on success: the claim marks the event handled (delivery_ledger.py).
     summary = result.summary()
-    ledger.complete(summary)
     _count(metrics, f"Outcome_{result.outcome.value}")
     logger.info("done", extra=summary)
     return summary

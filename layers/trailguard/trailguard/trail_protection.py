@@ -146,6 +146,41 @@ def trail_repair(
     )
 
 
+class _TrailGone(Exception):
+    """StartLogging found no trail: it must be recreated, not restarted."""
+
+
+def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Repair:
+    """StopLogging's repair is known from the event alone: StartLogging, then verify.
+
+    No read first: a successful StopLogging event means the call stopped the trail,
+    StartLogging is idempotent, duplicates of the event are filtered by the delivery
+    ledger, and the read after the call is the verification. One call fewer on the
+    path that matters most (bench/), and the alert says what the event said.
+    """
+    logging_aspects = frozenset({Aspect.EXISTS, Aspect.LOGGING})
+
+    def verify() -> list[str]:
+        after = deps.trails.read(ref, logging_aspects)
+        return [d.summary for d in trail_drift(None, after, logging_aspects)]
+
+    def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        if exc.code == "TrailNotFoundException":
+            raise _TrailGone from exc
+        return None
+
+    return Repair(
+        subject=subject,
+        drift=("logging was stopped (StopLogging)",),
+        actions=[Action("StartLogging", ref.arn, lambda: deps.trails.start_logging(ref))],
+        verify=verify,
+        manual_action=(
+            f"start logging: `aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`"
+        ),
+        on_step_failure=on_failure,
+    )
+
+
 def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     if event.event_name in DELEGATED_ADMIN_EVENTS:
         return _delegated_admin_change(event, deps)
@@ -171,6 +206,11 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         )
     if verdict is Verdict.ALLOWED:
         return _allowed_change(event, deps, subject, ref)
+    if event.event_name == "StopLogging" and not deps.settings.detect_only:
+        try:
+            return execute(deps, _restart_logging(deps, subject, ref))
+        except _TrailGone:
+            pass  # stopped, then deleted: the full path below recreates it
 
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})

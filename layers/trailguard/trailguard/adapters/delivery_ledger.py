@@ -1,9 +1,12 @@
 """DynamoDB delivery ledger: at-least-once delivery in, one effect per eventID out.
 
-A claim is a conditional PutItem: it succeeds for a new eventID, or for one
-whose previous holder's lease ran out (the invocation died mid-way). Items
-expire through the table's TTL after the longest redelivery window
-(EventBridge retries for 24 h).
+A claim is one conditional PutItem, and it is the whole cost of a successful
+delivery: the claim itself marks the event handled for its lease. A failed
+invocation releases its claim so that the retry acts; a held alert replaces
+it. Only an invocation killed mid-way (timeout) leaves a claim behind: its
+event is not re-run before the lease ends, and meanwhile the scheduled
+reconciler (every few minutes) repairs whatever it left. Items expire through
+the table's TTL after the longest redelivery window (EventBridge: 24 h).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from trailguard.errors import AwsCallFailed
 from trailguard.ports import Claim, LedgerEntry
 
 IAM_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"})
-LEASE_SECONDS = 90  # longer than the function timeout (60 s)
+# Duplicate deliveries arrive within seconds to minutes; a lease this long also
+# outlasts Lambda's two async retries (about 1 and 3 minutes after a failure).
+LEASE_SECONDS = 15 * 60
 KEEP_SECONDS = 48 * 3600
 
 
