@@ -65,9 +65,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(out: TextIO) -> int:
+    """One attack a line: its name, how trailguard hears of it (its event, or the
+    schedule when the events are lost), and what it does."""
     width = max(len(s.name) for s in SCENARIOS) + 2
+    via = max(len(s.detected_by) for s in SCENARIOS) + 2
     for scenario in SCENARIOS:
-        out.write(f"{scenario.name.ljust(width)}{scenario.title}\n")
+        out.write(
+            f"{scenario.name.ljust(width)}{scenario.detected_by.ljust(via)}{scenario.title}\n"
+        )
     return 0
 
 

@@ -1,5 +1,11 @@
 """The invariants, checked the way an auditor would: by reading moto's state
-directly, not through trailguard's own drift logic."""
+directly, not through trailguard's own drift logic.
+
+Besides the invariants, observations: state a scenario shows that is not an
+invariant trailguard restores (one of trailguard's own rules: it alerts when
+one is disabled and leaves the fix, a redeploy, to a human). An observation
+never counts as an invariant left broken.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drill.world import World
+from drill.routing import rule_name
+from drill.world import REGION, World
+
+# trailguard's rule that tamper-with-trailguard disables. The seeded world deploys no
+# rules (EventBridge's matching is the drill's own): that scenario creates it first.
+WATCHED_RULE_OF = ("RestoreTrailFunction", "TrailChanged")
+WATCHED_RULE = rule_name(*WATCHED_RULE_OF)
 
 
 @dataclass(frozen=True)
@@ -17,6 +29,7 @@ class Check:
     holds: bool
     state: str  # what was seen, in a word or two
     detail: str = ""  # what differs, when a word is not enough
+    invariant: bool = True  # False: an observation, shown but not restored by trailguard
 
 
 def _trusted_access(world: World) -> Check:
@@ -88,14 +101,34 @@ def _trail_baseline(world: World) -> Check:
     )
 
 
-CHECKS: dict[str, Callable[[World], Check]] = {
+def _watched_rule(world: World) -> Check:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    label = f"trailguard's rule {WATCHED_RULE_OF[1]}"
+    try:
+        state = str(
+            boto3.client("events", region_name=REGION).describe_rule(Name=WATCHED_RULE)["State"]
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        state = "MISSING"
+    return Check("trailguard-rule", label, state == "ENABLED", state, invariant=False)
+
+
+INVARIANTS: dict[str, Callable[[World], Check]] = {
     "trusted-access": _trusted_access,
     "service-linked-role": _service_linked_role,
     "trail-exists": _trail_exists,
     "trail-logging": _trail_logging,
     "trail-baseline": _trail_baseline,
 }
-EVERY_CHECK = tuple(CHECKS)
+OBSERVATIONS: dict[str, Callable[[World], Check]] = {
+    "trailguard-rule": _watched_rule,
+}
+CHECKS: dict[str, Callable[[World], Check]] = {**INVARIANTS, **OBSERVATIONS}
+EVERY_CHECK = tuple(INVARIANTS)  # every invariant; observations are a scenario's to watch
 
 
 def check(world: World, keys: tuple[str, ...] = EVERY_CHECK) -> tuple[Check, ...]:

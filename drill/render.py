@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TextIO
 
 from drill.invariants import Check
 from drill.report import summary
-from drill.routing import Delivery, Invocation
+from drill.routing import SCHEDULE, Delivery, Invocation
 from drill.runner import EXIT_INVARIANT_BROKEN, EXIT_OK, DrillReport, Play
+from drill.scenarios import BY_SCHEDULE
 from drill.world import DeliveredAlert
 
 LABEL_WIDTH = 12
 TEXT_WIDTH = 100 - 2 - LABEL_WIDTH
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+
+
+def _seconds_since(start: str, alerts: list[DeliveredAlert]) -> float | None:
+    """From the attack to the last repair its alerts report (alerts without an event
+    carry no secondsToRepair: the schedule's)."""
+    repaired = [a.document.get("repairedAt") for a in alerts]
+    times = [datetime.fromisoformat(t) for t in repaired if isinstance(t, str)]
+    if not start or not times:
+        return None
+    return (max(times) - datetime.fromisoformat(start)).total_seconds()
 
 
 def colour_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:
@@ -80,14 +92,18 @@ class Renderer:
         self._line("what", self.style(safe(play.title), "bold"))
         if play.note:
             self._wrapped("", safe(play.note), "dim")
-        if play.attack:
-            self._wrapped("attack", f"at {play.attacked_at}  {safe(play.attack)}")
-        elif not play.replayed:
-            self._line("attack", "none made: AWS refused the call, only its event arrives")
-        if play.attack_error:
-            self._more(self.style(f"attack failed: {safe(play.attack_error)}", "red"))
+        self._attacks(play)
+        if play.detected_by == BY_SCHEDULE and not play.attack_error:
+            self._line(
+                "event",
+                self.style("none delivered: the attack's CloudTrail events are lost", "yellow"),
+            )
         if play.deliveries:
-            self._event(play.deliveries[0].event)
+            first = play.deliveries[0]
+            if first.schedule:
+                self._scheduled(first)
+            else:
+                self._event(first.event)
         for number, delivery in enumerate(play.deliveries, start=1):
             self._delivery(delivery, number if len(play.deliveries) > 1 else 0)
         self._states(play.states)
@@ -97,6 +113,30 @@ class Renderer:
             self._line("alert", self.style("none delivered", "dim"))
         self._timing(play)
         self._result(play)
+
+    def _attacks(self, play: Play) -> None:
+        if len(play.attacks) == 1:
+            self._wrapped("attack", f"at {play.attacked_at}  {safe(play.attacks[0])}")
+        elif play.attacks:
+            self._line("attack", f"at {play.attacked_at}, one call after another:")
+            for number, call in enumerate(play.attacks, start=1):
+                self._wrapped("", f"{number}. {safe(call)}")
+        elif not play.replayed:
+            self._line("attack", "none made: AWS refused the call, only its event arrives")
+        if play.attack_error:
+            self._more(self.style(f"attack failed: {safe(play.attack_error)}", "red"))
+
+    def _scheduled(self, delivery: Delivery) -> None:
+        event = delivery.event
+        self._line(
+            "schedule",
+            self.style(safe(event.get("detail-type", "?")), "bold")
+            + f" from {safe(event.get('source', '?'))}, {safe(delivery.schedule)}",
+        )
+        self._more(self.style("fired at once here; in AWS it fires within one interval", "dim"))
+        for resource in event.get("resources") or []:
+            self._more(f"rule  {safe(resource)}")
+        self._more(f"id    {safe(event.get('id', '?'))}  time {safe(event.get('time', '?'))}")
 
     def _event(self, event: dict[str, Any]) -> None:
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else None
@@ -138,9 +178,17 @@ class Renderer:
         shown = (
             self.style(outcome, "red", "bold") if invocation.error else self.style(outcome, "bold")
         )
-        self._line(label, f"rule {invocation.rule_id} -> {invocation.function_id}: {shown}")
+        self._line(
+            label,
+            f"{invocation.trigger} {invocation.rule_id} -> {invocation.function_id}: {shown}",
+        )
         if invocation.error:
             self._wrapped("", safe(invocation.error), "red")
+        elif invocation.summary and isinstance(invocation.summary.get("checked"), list):
+            # The reconciler: what it checked, and how many invariants it repaired.
+            checked = ", ".join(safe(c) for c in invocation.summary["checked"])
+            repaired = safe(invocation.summary.get("repaired", "?"))
+            self._wrapped("", f"checked {checked}: repaired {repaired}")
         elif invocation.summary and invocation.summary.get("reason") not in (None, "", outcome):
             self._more(f"reason: {safe(invocation.summary['reason'])}")
         elif invocation.summary and invocation.summary.get("state"):
@@ -179,7 +227,11 @@ class Renderer:
 
     def _cell(self, check: Check, width: int) -> str:
         # Pad outside the colour codes, or the columns stop lining up on a terminal.
-        return self.style.verdict(check.holds, check.state) + " " * (width - len(check.state))
+        if check.invariant or check.holds:
+            shown = self.style.verdict(check.holds, check.state)
+        else:
+            shown = self.style(check.state, "yellow")  # not an invariant: not a failure
+        return shown + " " * (width - len(check.state))
 
     def _alert(self, alert: DeliveredAlert) -> None:
         doc = alert.document
@@ -189,7 +241,11 @@ class Renderer:
             "WARNING": ("yellow",),
         }.get(alert.severity, ())
         self._line("alert", self.style(safe(alert.subject), *severity_style))
-        self._more(f"{alert.severity} | {alert.outcome} | {safe(doc.get('invariant', ''))}")
+        found_by = doc.get("detectedBy") or "event"
+        self._more(
+            f"{alert.severity} | {alert.outcome} | {safe(doc.get('invariant', ''))}"
+            + ("" if found_by == "event" else f" | detected by {safe(found_by)}")
+        )
         actor = doc.get("actor") or {}
         if actor:
             self._more(f"who:   {safe(actor.get('type', '?'))} {safe(actor.get('arn', '?'))}")
@@ -216,10 +272,19 @@ class Renderer:
                     + " (the alert's secondsToRepair)",
                 )
                 label = ""
+        since_attack = _seconds_since(play.attacked_at, play.alerts)
+        if play.detected_by == BY_SCHEDULE and since_attack is not None:
+            self._line(
+                label,
+                self.style(f"attack to verified repair {since_attack:.3f} s", "bold")
+                + " (in AWS add the wait for the schedule)",
+            )
+            label = ""
         for number, delivery in enumerate(play.deliveries, start=1):
             which = f"delivery {number}: " if len(play.deliveries) > 1 else ""
             for invocation in delivery.invocations:
                 cold = ", first call: includes import" if invocation.cold_start else ""
+                which = which or ("schedule: " if invocation.trigger == SCHEDULE else "")
                 self._line(
                     label,
                     f"{which}{invocation.function_id} ran "
@@ -252,7 +317,16 @@ class Renderer:
             f"{counts['played']} {noun} in {report.seconds:.1f} s "
             f"(world set up in {report.setup_seconds:.1f} s)",
         )
-        self._line("repaired", str(counts["repaired"]))
+        by_schedule = counts["repairedBySchedule"]
+        self._line(
+            "repaired",
+            str(counts["repaired"])
+            + (f" ({by_schedule} by the schedule: events lost)" if by_schedule else ""),
+        )
+        if counts["alertOnly"]:
+            self._line(
+                "alert only", f"{counts['alertOnly']} (trailguard alerts and changes nothing)"
+            )
         self._line("alerts", f"{counts['alertsDelivered']} delivered")
         self._line(
             "failures",
@@ -261,12 +335,20 @@ class Renderer:
         self._line(
             "unexpected", self.style.verdict(counts["unexpected"] == 0, f"{counts['unexpected']}")
         )
-        width = max(len(c.label) for c in report.final) + 2
+        width = max(len(c.label) for c in (*report.final, *report.observed)) + 2
         label = "invariants"
         for check in report.final:
             self._line(
                 label, check.label.ljust(width) + self.style.verdict(check.holds, check.state)
             )
+            label = ""
+        label = "observed"  # watched by a play, not an invariant: never a failure
+        for check in report.observed:
+            if check.holds:
+                shown = self.style.verdict(True, check.state)
+            else:
+                shown = self.style(check.state, "yellow") + " (not an invariant: redeploy)"
+            self._line(label, check.label.ljust(width) + shown)
             label = ""
         code = report.exit_code
         if code == EXIT_OK:

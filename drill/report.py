@@ -20,6 +20,7 @@ def _check(check: Check) -> dict[str, Any]:
         "holds": check.holds,
         "state": check.state,
         "detail": check.detail or None,
+        "invariant": check.invariant,
     }
 
 
@@ -32,10 +33,12 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
     detail = _object(event.get("detail"))
     identity = _object(detail.get("userIdentity"))
     return {
+        "detailType": event.get("detail-type"),
         "id": detail.get("eventID"),
         "name": detail.get("eventName"),
         "source": event.get("source"),
-        "time": detail.get("eventTime"),
+        "time": detail.get("eventTime") or event.get("time"),
+        "resources": event.get("resources") or [],
         "principalType": identity.get("type"),
         "principalArn": identity.get("arn"),
         "userAgent": detail.get("userAgent"),
@@ -46,6 +49,7 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
 
 def _invocation(invocation: Invocation) -> dict[str, Any]:
     return {
+        "trigger": invocation.trigger,  # "rule" (an event pattern) or "schedule"
         "rule": invocation.rule_id,
         "function": invocation.function_id,
         "outcome": invocation.outcome,
@@ -74,6 +78,7 @@ def _alert(alert: DeliveredAlert) -> dict[str, Any]:
 def _delivery(delivery: Delivery) -> dict[str, Any]:
     return {
         "event": _event(delivery.event),
+        "schedule": delivery.schedule or None,
         "invocations": [_invocation(i) for i in delivery.invocations],
         "alerts": [_alert(a) for a in delivery.alerts],
     }
@@ -85,6 +90,8 @@ def _play(play: Play) -> dict[str, Any]:
         "title": play.title,
         "note": play.note or None,
         "attack": play.attack or None,
+        "attacks": list(play.attacks),
+        "detectedBy": play.detected_by,
         "attackError": play.attack_error or None,
         "attackedAt": play.attacked_at or None,
         "states": {_MOMENTS[moment]: [_check(c) for c in checks] for moment, checks in play.states},
@@ -99,6 +106,8 @@ def summary(report: DrillReport) -> dict[str, int]:
     return {
         "played": len(report.plays),
         "repaired": sum(play.repaired for play in report.plays),
+        "repairedBySchedule": sum(play.repaired_by_schedule for play in report.plays),
+        "alertOnly": sum(bool(play.alerts) and not play.repaired for play in report.plays),
         "alertsDelivered": sum(len(play.alerts) for play in report.plays),
         "failures": sum(len(play.failures) for play in report.plays),
         "unexpected": sum(bool(play.problems) for play in report.plays),
@@ -115,6 +124,7 @@ def as_json(report: DrillReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "plays": [_play(p) for p in report.plays],
         "invariants": [_check(c) for c in report.final],
+        "observations": [_check(c) for c in report.observed],
         "summary": summary(report),
         "ok": report.exit_code == 0,
         "exitCode": report.exit_code,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from drill.events import event_time, fresh_event, now
 from drill.handler_output import HandlerOutput
 from drill.invariants import EVERY_CHECK, Check, check
-from drill.routing import Delivery, Invocation, deliver
-from drill.scenarios import Scenario
+from drill.routing import SCHEDULE, Delivery, Invocation, deliver, fire, schedules
+from drill.scenarios import BY_EVENT, BY_SCHEDULE, Scenario
 from drill.world import DeliveredAlert, World, load_event, seeded_world
 
 EXIT_OK = 0
@@ -28,13 +29,18 @@ class Play:
     name: str
     title: str
     note: str
-    attack: str  # the real call made, "" when none was
+    attacks: tuple[str, ...]  # the real calls made, in order; none when AWS refused
     attack_error: str
-    attacked_at: str  # eventTime of the attack; "" for a replay
+    attacked_at: str  # eventTime of the (first) attack; "" for a replay
     states: tuple[tuple[str, tuple[Check, ...]], ...]  # (moment, checks) in time order
     deliveries: tuple[Delivery, ...]
     problems: tuple[str, ...]  # deviations from what the scenario expects
     replayed: bool = False  # an event file delivered as is: nothing expected of it
+    detected_by: str = BY_EVENT  # BY_SCHEDULE: no event was delivered, the schedule fired
+
+    @property
+    def attack(self) -> str:
+        return "; ".join(self.attacks)
 
     @property
     def invocations(self) -> list[Invocation]:
@@ -49,6 +55,10 @@ class Play:
         return any(i.outcome == "repaired" for i in self.invocations)
 
     @property
+    def repaired_by_schedule(self) -> bool:
+        return any(i.outcome == "repaired" and i.trigger == SCHEDULE for i in self.invocations)
+
+    @property
     def failures(self) -> list[Invocation]:
         return [i for i in self.invocations if i.error]
 
@@ -61,6 +71,8 @@ class DrillReport:
     seconds: float
     plays: tuple[Play, ...]
     final: tuple[Check, ...]  # every invariant, checked after the last play
+    # The observations the plays watched (not invariants), checked after the last play.
+    observed: tuple[Check, ...] = ()
 
     @property
     def broken(self) -> list[Check]:
@@ -76,21 +88,26 @@ class DrillReport:
 
 
 def _alert_label(alert: DeliveredAlert) -> str:
-    return f"{alert.severity} {alert.outcome}"
+    found_by = str(alert.document.get("detectedBy", BY_EVENT))
+    by = "" if found_by == BY_EVENT else f" by {found_by}"
+    return f"{alert.severity} {alert.outcome}{by}"
 
 
 def _deviations(
     scenario: Scenario, deliveries: list[Delivery], states: dict[str, tuple[Check, ...]]
 ) -> list[str]:
     problems = []
-    if scenario.attack is not None:
+    if scenario.attacks:
         problems += [
             f"the attack did not break {c.label}: the drill proves nothing here"
             for c in states[AFTER_ATTACK]
             if c.holds
         ]
+    if len(deliveries) != scenario.deliveries:
+        what = "schedule firings" if scenario.detected_by == BY_SCHEDULE else "deliveries"
+        problems.append(f"{len(deliveries)} {what}, expected {scenario.deliveries}")
     for number, (delivery, expected) in enumerate(
-        zip(deliveries, scenario.expected_outcomes, strict=True), start=1
+        zip(deliveries, scenario.expected_outcomes, strict=False), start=1
     ):
         routed = [i.function_id for i in delivery.invocations]
         if routed != [scenario.function_id]:
@@ -108,30 +125,52 @@ def _deviations(
     alerts = [_alert_label(a) for d in deliveries for a in d.alerts]
     if alerts != list(scenario.expected_alerts):
         problems.append(f"alerts {alerts}, expected {list(scenario.expected_alerts)}")
-    problems += [
-        f"left broken: {c.label} ({c.state})" for c in states[AFTER_TRAILGUARD] if not c.holds
-    ]
+    for attacked, after in zip(states[AFTER_ATTACK], states[AFTER_TRAILGUARD], strict=True):
+        if after.invariant and not after.holds:
+            problems.append(f"left broken: {after.label} ({after.state})")
+        elif not after.invariant and after.state != attacked.state:
+            # Not trailguard's to restore: it alerts, and a human redeploys.
+            problems.append(
+                f"{after.label} went from {attacked.state} to {after.state}: "
+                "trailguard was expected to alert and leave it"
+            )
     return problems
 
 
+def _deliver(
+    world: World, scenario: Scenario, output: HandlerOutput, attacked_at: datetime
+) -> list[Delivery]:
+    if scenario.detected_by == BY_SCHEDULE:
+        # No event arrives: the schedule fires (here at once; in AWS within its interval).
+        return [
+            fire(world, schedule, output, now())
+            for _ in range(scenario.deliveries)
+            for schedule in schedules()
+        ]
+    if scenario.sample is None:
+        return []
+    # The same event each time: a redelivery keeps its eventID.
+    event = fresh_event(scenario.sample, attacked_at, scenario.request_parameters)
+    return [deliver(world, event, output) for _ in range(scenario.deliveries)]
+
+
 def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
+    for attack in scenario.attacks:
+        if attack.prepare is not None:
+            attack.prepare()
     states = {BEFORE: check(world, scenario.watches)}
     attack_error = ""
-    if scenario.attack is not None and scenario.attack.prepare is not None:
-        scenario.attack.prepare()
     # eventTime is when the call was made: the alert's secondsToRepair counts from here.
     attacked_at = now()
-    if scenario.attack is not None:
+    for attack in scenario.attacks:
         try:
-            scenario.attack.perform()
+            attack.perform()
         except Exception as exc:  # a drill that cannot attack must say so, not crash
-            attack_error = f"{type(exc).__name__}: {exc}"
+            failed = f"{attack.operation}: " if len(scenario.attacks) > 1 else ""
+            attack_error = f"{failed}{type(exc).__name__}: {exc}"
+            break
     states[AFTER_ATTACK] = check(world, scenario.watches)
-    deliveries: list[Delivery] = []
-    if not attack_error:
-        # The same event each time: a redelivery keeps its eventID.
-        event = fresh_event(scenario.sample, attacked_at)
-        deliveries = [deliver(world, event, output) for _ in range(scenario.deliveries)]
+    deliveries = [] if attack_error else _deliver(world, scenario, output, attacked_at)
     states[AFTER_TRAILGUARD] = check(world, scenario.watches)
     if attack_error:
         problems = [f"the attack call failed ({attack_error}); no event was sent"]
@@ -141,12 +180,13 @@ def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Pl
         name=scenario.name,
         title=scenario.title,
         note=scenario.note,
-        attack=scenario.attack.describe() if scenario.attack else "",
+        attacks=tuple(attack.describe() for attack in scenario.attacks),
         attack_error=attack_error,
         attacked_at=event_time(attacked_at),
         states=tuple(states.items()),
         deliveries=tuple(deliveries),
         problems=tuple(problems),
+        detected_by=scenario.detected_by,
     )
 
 
@@ -167,7 +207,7 @@ def replay_event(world: World, path: Path, output: HandlerOutput) -> Play:
         name=path.name,
         title=f"replay of {path}",
         note=note,
-        attack="",
+        attacks=(),
         attack_error="",
         attacked_at="",
         states=((BEFORE, before), (AFTER_TRAILGUARD, after)),
@@ -181,7 +221,10 @@ PlayStep = Callable[[World, HandlerOutput], Play]
 
 
 def _run(
-    kind: str, steps: Iterable[PlayStep], on_play: Callable[[Play], None] | None
+    kind: str,
+    steps: Iterable[PlayStep],
+    on_play: Callable[[Play], None] | None,
+    observe: tuple[str, ...] = (),
 ) -> DrillReport:
     output = HandlerOutput()
     started_at, started = event_time(now()), time.perf_counter()
@@ -195,8 +238,15 @@ def _run(
             if on_play is not None:
                 on_play(play)
         final = check(world, EVERY_CHECK)
+        observed = check(world, observe)
     return DrillReport(
-        kind, started_at, setup_seconds, time.perf_counter() - started, tuple(plays), final
+        kind,
+        started_at,
+        setup_seconds,
+        time.perf_counter() - started,
+        tuple(plays),
+        final,
+        observed,
     )
 
 
@@ -211,7 +261,12 @@ def run_scenarios(
     scenarios: Iterable[Scenario], on_play: Callable[[Play], None] | None = None
 ) -> DrillReport:
     """Play the scenarios in turn against one world, as one attacker after another."""
-    return _run("scenarios", [_scenario_step(s) for s in scenarios], on_play)
+    scenarios = list(scenarios)
+    # What the plays watched besides the invariants, checked once more at the end.
+    observe = tuple(
+        dict.fromkeys(key for s in scenarios for key in s.watches if key not in EVERY_CHECK)
+    )
+    return _run("scenarios", [_scenario_step(s) for s in scenarios], on_play, observe)
 
 
 def run_replay(path: Path, on_play: Callable[[Play], None] | None = None) -> DrillReport:

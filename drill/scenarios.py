@@ -1,14 +1,19 @@
-"""The attacks the drill plays: the real API call against moto, the event AWS
-would emit for it, and what trailguard is expected to do about it."""
+"""The attacks the drill plays: the real API calls against moto, the event AWS
+would emit for them (or none, when it is lost), and what trailguard is expected
+to do about it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from drill.invariants import WATCHED_RULE, WATCHED_RULE_OF
 from drill.world import ACCOUNT, REGION, TRAIL_NAME
+
+BY_EVENT = "event"  # the attack's event is delivered to the rules of the template
+BY_SCHEDULE = "schedule"  # no event arrives: the template's schedule fires
 
 ATTACKER_BUCKET = f"attacker-bucket-{ACCOUNT}"  # the bucket named in update_trail_weaken.json
 # moto names the role after the lower-case service name; AWS says AWSServiceRoleForCloudTrail,
@@ -41,7 +46,9 @@ class Attack:
     service: str
     operation: str  # the API name as CloudTrail records it
     parameters: Mapping[str, Any]
-    prepare: Callable[[], None] | None = None  # what the attacker set up beforehand
+    # What exists before the attack: the attacker's own resources, or a part of the
+    # stack the seeded world does not model. Runs before the "before" state is read.
+    prepare: Callable[[], None] | None = None
 
     def perform(self) -> None:
         getattr(_client(self.service), _snake(self.operation))(**self.parameters)
@@ -55,17 +62,23 @@ class Attack:
 class Scenario:
     name: str
     title: str
-    sample: str  # file in events/ the emitted event is made from
-    attack: Attack | None  # None: the call was refused, nothing changed
-    watches: tuple[str, ...]  # invariant checks shown before and after (invariants.CHECKS)
-    function_id: str  # the function the template must route the event to
+    sample: str | None  # file in events/ the emitted event is made from; None: no event
+    attacks: tuple[Attack, ...]  # the calls, in order; empty: the call was refused
+    watches: tuple[str, ...]  # checks shown before and after (invariants.CHECKS)
+    function_id: str  # the function the template must route the event (or schedule) to
     expected_outcomes: tuple[tuple[str, ...], ...]  # per delivery: the outcomes that are right
-    expected_alerts: tuple[str, ...]  # "SEVERITY outcome" of each alert on-call receives
+    # "SEVERITY outcome" of each alert on-call receives, "... by schedule" when the
+    # alert's detectedBy is the schedule
+    expected_alerts: tuple[str, ...]
     note: str = ""
+    detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
+    # Set in the event's requestParameters: the names the attack really used.
+    request_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def deliveries(self) -> int:
-        """How often the same event is delivered: EventBridge delivers at least once."""
+        """How often the same event is delivered (EventBridge delivers at least once),
+        or how often the schedule fires."""
         return len(self.expected_outcomes)
 
 
@@ -73,19 +86,31 @@ def _create_attacker_bucket() -> None:
     _client("s3").create_bucket(Bucket=ATTACKER_BUCKET)
 
 
+def _deploy_watched_rule() -> None:
+    """trailguard's rule as its stack deploys it, with the template's pattern."""
+    from drill.template import rules
+
+    [rule] = [r for r in rules() if (r.function_id, r.rule_id) == WATCHED_RULE_OF]
+    _client("events").put_rule(
+        Name=WATCHED_RULE,
+        EventPattern=json.dumps(rule.pattern),
+        State="ENABLED",
+        Description="trailguard - deployed by the drill for tamper-with-trailguard",
+    )
+
+
 REPAIRED = (("repaired",),)
 HIGH_REPAIRED = ("HIGH repaired",)
+DISABLE_TRUSTED_ACCESS = Attack(
+    "organizations", "DisableAWSServiceAccess", {"ServicePrincipal": "cloudtrail.amazonaws.com"}
+)
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="disable-trusted-access",
         title="Disable CloudTrail trusted access in AWS Organizations",
         sample="disable_trusted_access.json",
-        attack=Attack(
-            "organizations",
-            "DisableAWSServiceAccess",
-            {"ServicePrincipal": "cloudtrail.amazonaws.com"},
-        ),
+        attacks=(DISABLE_TRUSTED_ACCESS,),
         watches=("trusted-access",),
         function_id="RestoreTrustedAccessFunction",
         expected_outcomes=REPAIRED,
@@ -95,7 +120,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="stop-logging",
         title="Stop logging of the organization trail",
         sample="stop_logging.json",
-        attack=Attack("cloudtrail", "StopLogging", {"Name": TRAIL_NAME}),
+        attacks=(Attack("cloudtrail", "StopLogging", {"Name": TRAIL_NAME}),),
         watches=("trail-logging",),
         function_id="RestoreTrailFunction",
         expected_outcomes=REPAIRED,
@@ -105,7 +130,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="delete-trail",
         title="Delete the organization trail (root user, console)",
         sample="delete_trail.json",
-        attack=Attack("cloudtrail", "DeleteTrail", {"Name": TRAIL_NAME}),
+        attacks=(Attack("cloudtrail", "DeleteTrail", {"Name": TRAIL_NAME}),),
         watches=("trail-exists", "trail-logging", "trail-baseline"),
         function_id="RestoreTrailFunction",
         expected_outcomes=REPAIRED,
@@ -116,16 +141,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="weaken-trail",
         title="UpdateTrail: single-region, not organization-wide, attacker's bucket",
         sample="update_trail_weaken.json",
-        attack=Attack(
-            "cloudtrail",
-            "UpdateTrail",
-            {
-                "Name": TRAIL_NAME,
-                "S3BucketName": ATTACKER_BUCKET,
-                "IsMultiRegionTrail": False,
-                "IsOrganizationTrail": False,
-            },
-            prepare=_create_attacker_bucket,
+        attacks=(
+            Attack(
+                "cloudtrail",
+                "UpdateTrail",
+                {
+                    "Name": TRAIL_NAME,
+                    "S3BucketName": ATTACKER_BUCKET,
+                    "IsMultiRegionTrail": False,
+                    "IsOrganizationTrail": False,
+                },
+                prepare=_create_attacker_bucket,
+            ),
         ),
         watches=("trail-baseline",),
         function_id="RestoreTrailFunction",
@@ -136,15 +163,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="exclude-management-events",
         title="PutEventSelectors: stop recording management events",
         sample="put_event_selectors_exclude_management.json",
-        attack=Attack(
-            "cloudtrail",
-            "PutEventSelectors",
-            {
-                "TrailName": TRAIL_NAME,
-                "EventSelectors": [
-                    {"ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": []}
-                ],
-            },
+        attacks=(
+            Attack(
+                "cloudtrail",
+                "PutEventSelectors",
+                {
+                    "TrailName": TRAIL_NAME,
+                    "EventSelectors": [
+                        {
+                            "ReadWriteType": "All",
+                            "IncludeManagementEvents": False,
+                            "DataResources": [],
+                        }
+                    ],
+                },
+            ),
         ),
         watches=("trail-baseline",),
         function_id="RestoreTrailFunction",
@@ -155,7 +188,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="delete-service-linked-role",
         title="Delete the CloudTrail service-linked role",
         sample="delete_service_linked_role.json",
-        attack=Attack("iam", "DeleteServiceLinkedRole", {"RoleName": MOTO_SERVICE_LINKED_ROLE}),
+        attacks=(Attack("iam", "DeleteServiceLinkedRole", {"RoleName": MOTO_SERVICE_LINKED_ROLE}),),
         watches=("service-linked-role",),
         function_id="RestoreServiceLinkedRoleFunction",
         expected_outcomes=REPAIRED,
@@ -167,7 +200,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="denied-attempt",
         title="Attempt to disable trusted access, refused with AccessDenied",
         sample="disable_trusted_access_denied.json",
-        attack=None,
+        attacks=(),
         watches=("trusted-access",),
         function_id="RestoreTrustedAccessFunction",
         expected_outcomes=(("attempt_failed",),),
@@ -178,7 +211,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="duplicate-delivery",
         title="Stop logging (console, SSO), event delivered twice",
         sample="stop_logging_console_sso.json",
-        attack=Attack("cloudtrail", "StopLogging", {"Name": TRAIL_NAME}),
+        attacks=(Attack("cloudtrail", "StopLogging", {"Name": TRAIL_NAME}),),
         watches=("trail-logging",),
         function_id="RestoreTrailFunction",
         # Without a delivery ledger the handler re-reads state and finds it in sync;
@@ -187,6 +220,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         expected_alerts=HIGH_REPAIRED,
         note="EventBridge delivers at least once: the second delivery of the same event "
         "must neither repair nor alert again",
+    ),
+    Scenario(
+        name="lost-events",
+        title="Stop logging, delete the trail, disable trusted access: no event arrives",
+        sample=None,
+        attacks=(
+            Attack("cloudtrail", "StopLogging", {"Name": TRAIL_NAME}),
+            Attack("cloudtrail", "DeleteTrail", {"Name": TRAIL_NAME}),
+            DISABLE_TRUSTED_ACCESS,
+        ),
+        watches=("trusted-access", "trail-exists", "trail-logging", "trail-baseline"),
+        function_id="ReconcileInvariantsFunction",
+        expected_outcomes=REPAIRED,
+        expected_alerts=("HIGH repaired by schedule", "HIGH repaired by schedule"),
+        note="CloudTrail delivers to EventBridge on a best-effort basis, and with the only "
+        "trail stopped the events may never arrive: the schedule's reconciler finds the drift",
+        detected_by=BY_SCHEDULE,
+    ),
+    Scenario(
+        name="tamper-with-trailguard",
+        title="Disable trailguard's own EventBridge rule for trail changes",
+        sample="disable_own_rule.json",
+        attacks=(
+            Attack("events", "DisableRule", {"Name": WATCHED_RULE}, prepare=_deploy_watched_rule),
+        ),
+        watches=("trailguard-rule",),
+        function_id="AlertSelfTamperingFunction",
+        expected_outcomes=(("detected",),),
+        expected_alerts=("CRITICAL detected",),
+        note="trailguard alerts and leaves the rule disabled: the fix is a redeploy by a human "
+        "who has read the alert; the trail's invariants are untouched",
+        request_parameters={"name": WATCHED_RULE},
     ),
 )
 

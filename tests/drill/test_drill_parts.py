@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
-from drill.events import fresh_event
-from drill.handler_output import sort_printed
+from drill.events import fresh_event, scheduled_event
+from drill.handler_output import Printed, sort_printed
 from drill.render import Style, colour_wanted, safe
+from drill.routing import Invocation, schedules
 from drill.scenarios import BY_NAME
 
 
@@ -55,10 +57,80 @@ def test_fresh_event_is_stamped_with_the_attack_time_and_a_new_id() -> None:
 
 
 def test_attack_is_described_as_the_api_call() -> None:
-    attack = BY_NAME["exclude-management-events"].attack
-    assert attack is not None
+    [attack] = BY_NAME["exclude-management-events"].attacks
 
     assert attack.describe() == (
         'cloudtrail:PutEventSelectors TrailName=org-trail EventSelectors=[{"ReadWriteType":'
         '"All","IncludeManagementEvents":false,"DataResources":[]}]'
     )
+
+
+def test_scheduled_event_is_what_a_schedule_rule_sends() -> None:
+    at = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+
+    event = scheduled_event("trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE", at)
+
+    assert event == {
+        "version": "0",
+        "id": event["id"],
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "111111111111",
+        "time": "2030-01-02T03:04:05Z",
+        "region": "us-east-1",
+        "resources": [
+            "arn:aws:events:us-east-1:111111111111:rule/"
+            "trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
+        ],
+        "detail": {},
+    }
+    assert event["id"] != scheduled_event("x", at)["id"]
+
+
+def test_fresh_event_names_what_the_attack_named() -> None:
+    at = datetime(2030, 1, 2, tzinfo=UTC)
+
+    event = fresh_event("disable_own_rule.json", at, {"name": "trailguard-Rule-EXAMPLE"})
+
+    assert event["detail"]["requestParameters"] == {
+        "name": "trailguard-Rule-EXAMPLE",
+        "eventBusName": "default",
+    }
+
+
+def test_schedules_are_found_in_the_template_functions() -> None:
+    [schedule] = schedules()
+
+    assert (schedule.function_id, schedule.event_id) == ("ReconcileInvariantsFunction", "Every")
+    assert schedule.module == "reconcile_invariants.app"
+    assert schedule.rule_name == "trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
+    assert schedule.expression == {"Fn::Sub": "rate(${ReconcileIntervalMinutes} minutes)"}
+
+
+def _invocation(summary: dict[str, Any] | None) -> Invocation:
+    return Invocation("Every", "ReconcileInvariantsFunction", summary, "", 0.1, False, Printed())
+
+
+def test_the_reconcilers_summary_gives_the_outcome_and_the_calls() -> None:
+    repaired = _invocation(
+        {
+            "checked": ["I1", "I6"],
+            "repaired": 2,
+            "results": [
+                {"outcome": "repaired", "actions": ["EnableAWSServiceAccess x: ok"]},
+                {"outcome": "repaired", "actions": ["CreateTrail t: ok", "StartLogging t: ok"]},
+            ],
+            "failures": [],
+        }
+    )
+    healthy = _invocation({"checked": ["I1"], "repaired": 0, "results": [], "failures": []})
+
+    assert repaired.outcome == "repaired"
+    assert repaired.actions == [
+        "EnableAWSServiceAccess x: ok",
+        "CreateTrail t: ok",
+        "StartLogging t: ok",
+    ]
+    assert healthy.outcome == "in_sync"
+    assert healthy.actions == []
+    assert _invocation(None).outcome == "raised"

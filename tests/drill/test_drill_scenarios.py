@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import boto3
 import pytest
 
 from drill.events import EVENTS_DIR
 from drill.handler_output import HandlerOutput
+from drill.invariants import WATCHED_RULE, check
+from drill.routing import SCHEDULE, schedules
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
-from drill.scenarios import BY_NAME, SCENARIOS
+from drill.scenarios import BY_NAME, BY_SCHEDULE, SCENARIOS, Scenario
 from drill.template import rules
 from drill.world import DeliveredAlert, World, load_event
+
+RECONCILE_RULE_ARN = (
+    "arn:aws:events:us-east-1:111111111111:rule/trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
+)
 
 
 def _play(world: World, name: str) -> Play:
@@ -90,7 +97,7 @@ def _delete_service_linked_role(world: World, play: Play) -> None:
 
 
 def _denied_attempt(world: World, play: Play) -> None:
-    assert play.attack == ""
+    assert play.attacks == ()
     assert world.trusted_access_enabled()
     [invocation] = play.invocations
     assert invocation.actions == []
@@ -111,6 +118,66 @@ def _duplicate_delivery(world: World, play: Play) -> None:
     _assert_repaired_promptly(_only_alert(play))
 
 
+def _lost_events(world: World, play: Play) -> None:
+    assert world.trusted_access_enabled()
+    assert world.trail() is not None
+    assert world.is_logging()
+    assert world.snapshot() == world.baseline().snapshot
+    # No CloudTrail event reached trailguard: only the schedule's Scheduled Event.
+    [delivery] = play.deliveries
+    assert delivery.schedule == "rate(5 minutes)"
+    assert delivery.event["detail-type"] == "Scheduled Event"
+    assert delivery.event["source"] == "aws.events"
+    assert delivery.event["resources"] == [RECONCILE_RULE_ARN]
+    assert delivery.event["detail"] == {}
+    [invocation] = delivery.invocations
+    assert (invocation.trigger, invocation.rule_id, invocation.function_id) == (
+        SCHEDULE,
+        "Every",
+        "ReconcileInvariantsFunction",
+    )
+    summary = invocation.summary
+    assert summary is not None
+    assert summary["repaired"] == 2
+    assert summary["failures"] == []
+    trusted_access, trail = summary["results"]
+    assert trusted_access["actions"] == ["EnableAWSServiceAccess cloudtrail.amazonaws.com: ok"]
+    trail_calls = [action.split()[0] for action in trail["actions"]]
+    assert trail_calls[0] == "CreateTrail"
+    assert trail_calls[-1] == "StartLogging"
+    assert invocation.actions == trusted_access["actions"] + trail["actions"]
+    assert len(play.alerts) == 2
+    for alert in play.alerts:
+        assert (alert.severity, alert.outcome) == ("HIGH", "repaired")
+        assert alert.document["detectedBy"] == "schedule"
+        assert "event" not in alert.document  # no event to quote: it never arrived
+    assert [_calls(alert) for alert in play.alerts] == [["EnableAWSServiceAccess"], trail_calls]
+
+
+def _tamper_with_trailguard(world: World, play: Play) -> None:
+    rule = boto3.client("events", region_name="us-east-1").describe_rule(Name=WATCHED_RULE)
+    # trailguard alerts and does not re-enable its rule: the fix is a redeploy.
+    assert rule["State"] == "DISABLED"
+    [delivery] = play.deliveries
+    assert delivery.event["detail"]["requestParameters"]["name"] == WATCHED_RULE
+    [invocation] = delivery.invocations
+    assert (invocation.rule_id, invocation.function_id, invocation.outcome) == (
+        "OwnRulesChanged",
+        "AlertSelfTamperingFunction",
+        "detected",
+    )
+    assert invocation.actions == []
+    alert = _only_alert(play)
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "detected")
+    assert "TRAILGUARD TAMPERED WITH" in alert.document["headline"]
+    assert alert.document["resource"] == WATCHED_RULE
+    assert alert.document["detectedBy"] == "event"
+    # The trail's invariants were never touched; the disabled rule is not one of them.
+    assert all(c.holds for c in check(world))
+    [after] = dict(play.states)[AFTER_TRAILGUARD]
+    assert (after.invariant, after.state) == (False, "DISABLED")
+
+
 AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "disable-trusted-access": _trusted_access,
     "stop-logging": _stop_logging,
@@ -120,6 +187,8 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "delete-service-linked-role": _delete_service_linked_role,
     "denied-attempt": _denied_attempt,
     "duplicate-delivery": _duplicate_delivery,
+    "lost-events": _lost_events,
+    "tamper-with-trailguard": _tamper_with_trailguard,
 }
 
 
@@ -137,22 +206,67 @@ def test_scenario_is_answered_as_expected(world: World, name: str) -> None:
     # A real attack really breaks what it targets, or the scenario proves nothing;
     # a refused one breaks nothing.
     broken_by_attack = not any(check.holds for check in states[AFTER_ATTACK])
-    assert broken_by_attack is (BY_NAME[name].attack is not None)
-    assert all(check.holds for check in states[AFTER_TRAILGUARD])
+    assert broken_by_attack is bool(BY_NAME[name].attacks)
+    # Every invariant holds; an observation (not an invariant) stays as the attack left it.
+    for attacked, after in zip(states[AFTER_ATTACK], states[AFTER_TRAILGUARD], strict=True):
+        assert after.holds if after.invariant else after.state == attacked.state
     AFTERMATH[name](world, play)
     assert world.drain_alerts() == []  # every alert was attributed to its delivery
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_template_routes_each_sample_to_the_expected_function(scenario) -> None:
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s.sample], ids=lambda s: s.name)
+def test_template_routes_each_sample_to_the_expected_function(scenario: Scenario) -> None:
+    assert scenario.sample is not None
     sample = load_event(EVENTS_DIR / scenario.sample)
 
     assert [r.function_id for r in rules() if r.matches(sample)] == [scenario.function_id]
 
 
+def test_the_template_schedules_the_function_lost_events_expect() -> None:
+    [lost] = [s for s in SCENARIOS if s.detected_by == BY_SCHEDULE]
+
+    assert [(s.function_id, s.event_id) for s in schedules()] == [(lost.function_id, "Every")]
+    assert lost.sample is None
+
+
+def test_lost_events_go_unanswered_without_a_schedule(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A template that lost its Schedule event: nothing repairs what no event reported.
+    monkeypatch.setattr("drill.runner.schedules", lambda: [])
+
+    play = _play(world, "lost-events")
+
+    assert play.deliveries == ()
+    assert "0 schedule firings, expected 1" in play.problems
+    assert "left broken: I3 trail exists (DELETED)" in play.problems
+    assert not world.trusted_access_enabled()
+
+
+def test_re_enabling_trailguards_rule_would_not_be_as_expected(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # trailguard alerts and leaves its disabled rule to a redeploy; the drill says so
+    # if the rule comes back (here: as if the handler had re-enabled it).
+    invoke = World.invoke
+
+    def invoke_and_re_enable(self: World, function_id: str, event: Any) -> Any:
+        returned = invoke(self, function_id, event)
+        boto3.client("events", region_name="us-east-1").enable_rule(Name=WATCHED_RULE)
+        return returned
+
+    monkeypatch.setattr(World, "invoke", invoke_and_re_enable)
+
+    play = _play(world, "tamper-with-trailguard")
+
+    assert play.problems == (
+        "trailguard's rule TrailChanged went from DISABLED to ENABLED: "
+        "trailguard was expected to alert and leave it",
+    )
+
+
 def test_weakening_attack_and_its_event_name_the_same_bucket() -> None:
-    attack = BY_NAME["weaken-trail"].attack
-    assert attack is not None
+    [attack] = BY_NAME["weaken-trail"].attacks
     sample = load_event(EVENTS_DIR / "update_trail_weaken.json")
 
     assert (

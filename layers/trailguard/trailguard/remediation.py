@@ -17,6 +17,7 @@ from typing import Any
 from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now, render
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFailed
 from trailguard.event_model import ApiCallEvent
+from trailguard.guards import Verdict, judge
 from trailguard.ports import (
     AlertSink,
     BaselineStore,
@@ -159,6 +160,25 @@ def report_only(
     alert = subject.alert(severity, outcome, headline, **fields)
     logger.info(headline, extra={"outcome": outcome.value, "resource": subject.resource})
     return Result(outcome, subject.resource, headline, alert_id=notify(deps, alert))
+
+
+def screen(
+    event: ApiCallEvent, deps: Dependencies, subject: Subject, refused: str
+) -> tuple[Verdict, Result | None]:
+    """The guards every service applies first (guards.py).
+
+    trailguard's own calls end here silently, and refused attempts with a WARNING
+    that says `refused`. Otherwise the result is None and the verdict, ACT or
+    ALLOWED, tells the service how to go on.
+    """
+    verdict = judge(event, deps.settings)
+    if verdict is Verdict.OWN_CHANGE:
+        return verdict, Result(Outcome.IN_SYNC, subject.resource, "trailguard's own call")
+    if verdict is Verdict.FAILED_ATTEMPT:
+        return verdict, report_only(
+            deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED, refused
+        )
+    return verdict, None
 
 
 def detected(deps: Dependencies, subject: Subject, drift: tuple[str, ...]) -> Result:

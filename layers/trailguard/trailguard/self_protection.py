@@ -18,8 +18,8 @@ import re
 from trailguard.alerts import Outcome, Severity
 from trailguard.errors import InvalidEvent
 from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
-from trailguard.remediation import Dependencies, Result, Subject, report_only
+from trailguard.guards import Verdict
+from trailguard.remediation import Dependencies, Result, Subject, report_only, screen
 
 logger = logging.getLogger("trailguard")
 INVARIANT = "trailguard itself is intact"
@@ -91,17 +91,11 @@ def self_tampering(event: ApiCallEvent, deps: Dependencies) -> Result:
         return Result(Outcome.NOTICE, "(not trailguard's)", "not one of trailguard's resources")
 
     subject = Subject(INVARIANT, resource, event.account_id, event.region, event)
-    verdict = judge(event, deps.settings)
-    if verdict is Verdict.OWN_CHANGE:
-        return Result(Outcome.IN_SYNC, resource, "trailguard's own call")
-    if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            f"refused attempt on trailguard itself: {what}",
-        )
+    verdict, screened = screen(
+        event, deps, subject, f"refused attempt on trailguard itself: {what}"
+    )
+    if screened is not None:
+        return screened
     deployment = event.principal.invoked_by == CLOUDFORMATION
     if deployment or verdict is Verdict.ALLOWED:
         # Deployments change these resources all the time; say so, quietly.

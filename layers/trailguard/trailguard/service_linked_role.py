@@ -7,7 +7,7 @@ import logging
 from trailguard.alerts import Outcome, Severity
 from trailguard.errors import InvalidEvent
 from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
+from trailguard.guards import Verdict
 from trailguard.remediation import (
     Action,
     Dependencies,
@@ -17,6 +17,7 @@ from trailguard.remediation import (
     detected,
     execute,
     report_only,
+    screen,
 )
 from trailguard.trusted_access import CLOUDTRAIL
 
@@ -56,17 +57,11 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
         return Result(Outcome.NOTICE, "(other role)", "not the CloudTrail service-linked role")
 
     subject = role_subject(event.account_id, event.region, event)
-    verdict = judge(event, deps.settings)
-    if verdict is Verdict.OWN_CHANGE:
-        return Result(Outcome.IN_SYNC, subject.resource, "trailguard's own call")
-    if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            "attempt to delete the CloudTrail service-linked role was refused",
-        )
+    verdict, screened = screen(
+        event, deps, subject, "attempt to delete the CloudTrail service-linked role was refused"
+    )
+    if screened is not None:
+        return screened
     if verdict is Verdict.ALLOWED:
         return report_only(
             deps,

@@ -17,7 +17,7 @@ from trailguard.delegated_admin import delegated_admin_changed
 from trailguard.drift import EVERY_ASPECT, Aspect, Drift, LiveTrail, Step, repair_steps, trail_drift
 from trailguard.errors import AwsCallFailed, InvalidEvent
 from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
+from trailguard.guards import Verdict
 from trailguard.remediation import (
     Action,
     Dependencies,
@@ -27,6 +27,7 @@ from trailguard.remediation import (
     detected,
     execute,
     report_only,
+    screen,
 )
 from trailguard.trails import TrailBaseline, TrailRef
 from trailguard.trusted_access import CLOUDTRAIL
@@ -193,17 +194,11 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         return Result(Outcome.NOTICE, ref.arn, "not a protected trail")
 
     subject = Subject(_INVARIANTS[event.event_name], ref.arn, ref.account_id, ref.region, event)
-    verdict = judge(event, deps.settings)
-    if verdict is Verdict.OWN_CHANGE:
-        return Result(Outcome.IN_SYNC, ref.arn, "trailguard's own call")
-    if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            f"{event.event_name} attempt was refused; nothing changed",
-        )
+    verdict, screened = screen(
+        event, deps, subject, f"{event.event_name} attempt was refused; nothing changed"
+    )
+    if screened is not None:
+        return screened
     if verdict is Verdict.ALLOWED:
         return _allowed_change(event, deps, subject, ref)
     if event.event_name == "StopLogging" and not deps.settings.detect_only:

@@ -8,7 +8,7 @@ from trailguard.alerts import Outcome, Severity
 from trailguard.delegated_admin import delegated_admin_changed
 from trailguard.errors import InvalidEvent
 from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
+from trailguard.guards import Verdict
 from trailguard.remediation import (
     Action,
     Dependencies,
@@ -18,6 +18,7 @@ from trailguard.remediation import (
     detected,
     execute,
     report_only,
+    screen,
 )
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -91,17 +92,11 @@ def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
             )
         return Result(Outcome.NOTICE, principal or "(none)", "not cloudtrail.amazonaws.com")
 
-    verdict = judge(event, deps.settings)
-    if verdict is Verdict.OWN_CHANGE:
-        return Result(Outcome.IN_SYNC, CLOUDTRAIL, "trailguard's own call")
-    if verdict is Verdict.FAILED_ATTEMPT:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ATTEMPT_FAILED,
-            "attempt to disable trusted access was refused; nothing changed",
-        )
+    verdict, screened = screen(
+        event, deps, subject, "attempt to disable trusted access was refused; nothing changed"
+    )
+    if screened is not None:
+        return screened
     if verdict is Verdict.ALLOWED:
         return report_only(
             deps,
