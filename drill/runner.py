@@ -199,7 +199,8 @@ def replay_event(world: World, path: Path, output: HandlerOutput) -> Play:
     if delivery.invocations:
         note = (
             "delivered as it is, with no API call made first: in the healthy seeded world "
-            "there is nothing to repair, so expect in_sync, an attempt alert or a notice"
+            "there is nothing to repair, so expect in_sync, an attempt alert, a notice, an "
+            "idempotent StartLogging (StopLogging) or an alert about trailguard itself"
         )
     else:
         note = "no rule of template.yaml matches this event: EventBridge would not deliver it"

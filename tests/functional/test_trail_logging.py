@@ -64,7 +64,7 @@ def test_redelivery_without_ledger_restarts_again_harmlessly(world: World, event
     # so the trail is unharmed, and the second alert says it is a repeat.
     assert second["outcome"] == "repaired"
     assert world.is_logging()
-    first_alert, second_alert = world.drain_alerts()
+    _first_alert, second_alert = world.drain_alerts()
     assert "occurrence 2" in second_alert.document["detail"]
 
 
