@@ -48,6 +48,7 @@ class Figures:
     bad_inputs_tried: int = 0
     bad_inputs_that_crashed: int = 0
     bad_inputs_that_wrote: int = 0
+    valid_after_mutation_restarts: int = 0
     duplicates_sent: int = 0
     repairs: int = 0
     repairs_expected: int = 0
@@ -251,6 +252,16 @@ def _mutate(rng: random.Random, raw: dict[str, Any]) -> Any:
     return mutated
 
 
+def _still_valid_stop_logging(raw: Any) -> bool:
+    from trailguard.errors import InvalidEvent
+    from trailguard.event_model import parse_api_call_event
+
+    try:
+        return parse_api_call_event(raw).event_name == "StopLogging"
+    except InvalidEvent:
+        return False
+
+
 def bad_inputs(figures: Figures, count: int = 3000) -> None:
     from trailguard.adapters.cloudtrail import CloudTrailGateway
     from trailguard.adapters.iam import IamGateway
@@ -292,7 +303,12 @@ def bad_inputs(figures: Figures, count: int = 3000) -> None:
                     figures.notes.append(f"crash: {type(exc).__name__}: {exc}"[:200])
                 figures.bad_inputs_tried += 1
                 if len(writes) > before:
-                    figures.bad_inputs_that_wrote += 1
+                    if _still_valid_stop_logging(raw):
+                        # The mutation left a valid StopLogging: StartLogging (idempotent)
+                        # is the right answer to it, not a write caused by bad input.
+                        figures.valid_after_mutation_restarts += 1
+                    else:
+                        figures.bad_inputs_that_wrote += 1
         finally:
             for cls, name, original in originals:
                 setattr(cls, name, original)
@@ -310,6 +326,10 @@ def main() -> int:
         ("bad inputs tried", figures.bad_inputs_tried),
         ("bad inputs that crashed a handler", figures.bad_inputs_that_crashed),
         ("bad inputs that made an AWS write", figures.bad_inputs_that_wrote),
+        (
+            "mutations still a valid StopLogging (restarted)",
+            figures.valid_after_mutation_restarts,
+        ),
         ("duplicate deliveries sent", figures.duplicates_sent),
         ("repairs made / expected", f"{figures.repairs} / {figures.repairs_expected}"),
         (
