@@ -153,11 +153,15 @@ def test_layer_is_built_from_the_library(template: dict[str, Any]) -> None:
     layer = template["Resources"]["TrailguardLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/trailguard/"
-    assert layer["Metadata"]["BuildMethod"] == RUNTIME
+    # A makefile build, so that the layer ships .pyc files compiled for the runtime.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert RUNTIME in layer["Properties"]["CompatibleRuntimes"]
     content = ROOT / "layers" / "trailguard"
     assert (content / "requirements.txt").is_file()
     assert (content / "trailguard" / "__init__.py").is_file()
+    makefile = (content / "Makefile").read_text()
+    assert "build-TrailguardLayer:" in makefile
+    assert "compileall" in makefile and "--invalidation-mode unchecked-hash" in makefile
 
 
 # ------------------------------------------------------------------ delivery guarantees
