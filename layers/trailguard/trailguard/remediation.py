@@ -48,6 +48,8 @@ class Dependencies:
     sleep: Callable[[float], None] = _pause
     ledger: DeliveryLedger | None = None
     storm: StormDamper = field(default_factory=StormDamper)
+    # Trail ARN -> when this execution environment last restarted it (trail_protection.py).
+    restarted: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

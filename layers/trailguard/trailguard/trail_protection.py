@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from trailguard.alerts import Outcome, Severity
 from trailguard.baselines import recapture
@@ -44,6 +45,10 @@ ASPECTS_BY_EVENT: dict[str, frozenset[Aspect]] = {
 DELEGATED_ADMIN_EVENTS = frozenset(
     {"RegisterOrganizationDelegatedAdmin", "DeregisterOrganizationDelegatedAdmin"}
 )
+# After this environment restarts a trail, StopLogging events for that trail read it
+# first for this long: a storm of events (each with its own eventID) then costs one
+# read each, not a StartLogging, a verification and an alert each.
+READ_FIRST_AFTER_RESTART = timedelta(minutes=1)
 _CONFIG_EVENTS = frozenset({"UpdateTrail", "PutEventSelectors", "PutInsightSelectors"})
 _INVARIANTS = {
     "StopLogging": "I2 trail logging",
@@ -202,10 +207,15 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     if verdict is Verdict.ALLOWED:
         return _allowed_change(event, deps, subject, ref)
     if event.event_name == "StopLogging" and not deps.settings.detect_only:
-        try:
-            return execute(deps, _restart_logging(deps, subject, ref))
-        except _TrailGone:
-            pass  # stopped, then deleted: the full path below recreates it
+        last = deps.restarted.get(ref.arn)
+        if last is None or deps.clock() - last > READ_FIRST_AFTER_RESTART:
+            try:
+                result = execute(deps, _restart_logging(deps, subject, ref))
+            except _TrailGone:
+                pass  # stopped, then deleted: the full path below recreates it
+            else:
+                deps.restarted[ref.arn] = deps.clock()
+                return result
 
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
@@ -220,7 +230,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
     if deps.settings.detect_only:
         return detected(deps, subject, tuple(d.summary for d in drifts))
-    return execute(
+    result = execute(
         deps,
         trail_repair(
             deps,
@@ -232,6 +242,9 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
             aspects=aspects,
         ),
     )
+    if event.event_name == "StopLogging":
+        deps.restarted[ref.arn] = deps.clock()
+    return result
 
 
 def _no_baseline(deps: Dependencies, subject: Subject, ref: TrailRef, live: LiveTrail) -> Result:
