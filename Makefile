@@ -13,7 +13,7 @@ CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: drill test reliability lint check-template build ci clean
+.PHONY: drill test reliability bench lint check-template build ci clean
 
 $(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,25 @@ test: $(STAMP)
 ## Faults injected, bad inputs tried, duplicates sent, repairs, alerts lost.
 reliability: $(STAMP)
 	$(VENV)/bin/python scripts/reliability.py
+
+## Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
+## moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in
+## its own virtualenv: moto[server] in one, Cloud Custodian (which pins its own boto3) in another.
+BENCH_VENV := bench/work/venv
+C7N_VENV := bench/work/c7n-venv
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+$(C7N_VENV)/.installed: bench/requirements-c7n.txt
+	test -x $(C7N_VENV)/bin/python || $(PYTHON) -m venv $(C7N_VENV)
+	$(C7N_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-c7n.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed $(C7N_VENV)/.installed
+	$(VENV)/bin/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

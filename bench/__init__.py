@@ -1,0 +1,1 @@
+"""Side-by-side performance benchmark (make bench): see bench/run.py."""
