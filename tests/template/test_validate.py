@@ -154,6 +154,22 @@ def test_transform_produces_plain_cloudformation(transformed: Path) -> None:
     assert with_dead_letter == len([e for e in events if e["Type"] == "EventBridgeRule"])
 
 
+def test_each_function_may_be_invoked_only_by_its_own_rules(transformed: Path) -> None:
+    resources = json.loads(transformed.read_text())["Resources"]
+    rules = {k for k, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
+    permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert len(permissions) == len(rules)
+    for permission in permissions:
+        properties = permission["Properties"]
+        assert properties["Action"] == "lambda:InvokeFunction"
+        assert properties["Principal"] == "events.amazonaws.com"
+        [rule] = properties["SourceArn"]["Fn::GetAtt"][:1]
+        assert rule in rules
+        # The permission's rule targets the very function the permission is on.
+        [target] = resources[rule]["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [properties["FunctionName"]["Ref"], "Arn"]}
+
+
 def test_cfn_lint_on_the_transformed_template(transformed: Path) -> None:
     _assert_lint_clean(_run(_cfn_lint(), transformed))
 
