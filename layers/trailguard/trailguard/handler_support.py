@@ -21,7 +21,7 @@ from trailguard.alerts import Outcome, RenderedAlert, Severity
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, RemediationFailed
 from trailguard.event_model import ApiCallEvent, parse_api_call_event
 from trailguard.ports import Claim, DeliveryLedger
-from trailguard.remediation import Dependencies, Result, Subject, notify
+from trailguard.remediation import Dependencies, Result, Subject, fail_loudly
 from trailguard.runtime import dependencies
 
 logger = logging.getLogger("trailguard")
@@ -156,8 +156,4 @@ def _state_check_failed(event: ApiCallEvent, deps: Dependencies, exc: AwsCallFai
         manual_action=exc.hint,
         detail=str(exc),
     )
-    try:
-        notify(deps, alert)
-    except Exception as alert_error:
-        raise RemediationFailed(str(exc)) from alert_error
-    raise RemediationFailed(str(exc)) from exc
+    fail_loudly(deps, alert, str(exc), cause=exc)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from trailguard.alerts import Outcome
 from trailguard.drift import EVERY_ASPECT, trail_drift
 from trailguard.errors import AwsCallFailed, RemediationFailed
-from trailguard.remediation import Dependencies, Repair, Result, Subject, detected, execute
+from trailguard.remediation import Dependencies, Repair, Result, Subject, respond
 from trailguard.service_linked_role import role_repair, role_subject
 from trailguard.trail_protection import trail_repair
 from trailguard.trails import TrailBaseline, TrailRef
@@ -103,10 +103,7 @@ def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
         report.planned.append(PlannedRepair.of(repair, alert_only=deps.settings.detect_only))
         return
     try:
-        if deps.settings.detect_only:
-            report.results.append(detected(deps, repair.subject, repair.drift))
-        else:
-            report.results.append(execute(deps, repair))
+        report.results.append(respond(deps, repair))
     except RemediationFailed as exc:
         report.failures.append(str(exc))
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now, render
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFailed
@@ -269,11 +269,26 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
         "remediation failed",
         extra={"resource": subject.resource, "remaining": remaining, "error": str(failure)},
     )
-    message = f"{subject.resource}: {'; '.join(remaining) or failure}"
+    fail_loudly(deps, alert, f"{subject.resource}: {'; '.join(remaining) or failure}")
+
+
+def fail_loudly(
+    deps: Dependencies, alert: Alert, message: str, cause: BaseException | None = None
+) -> NoReturn:
+    """Publish a CRITICAL alert, then raise RemediationFailed.
+
+    RemediationFailed whether or not the alert went out: the retry or the
+    on-failure destination must see this event either way.
+    """
     try:
         notify(deps, alert)
     except Exception as exc:
-        # Still RemediationFailed: the retry or the on-failure destination must
-        # see this event whether or not the alert went out.
         raise RemediationFailed(message) from exc
-    raise RemediationFailed(message)
+    raise RemediationFailed(message) from cause
+
+
+def respond(deps: Dependencies, repair: Repair) -> Result:
+    """Run the repair or, in detect-only mode, alert on the drift and change nothing."""
+    if deps.settings.detect_only:
+        return detected(deps, repair.subject, repair.drift)
+    return execute(deps, repair)

@@ -14,9 +14,8 @@ from trailguard.remediation import (
     Repair,
     Result,
     Subject,
-    detected,
-    execute,
     report_only,
+    respond,
     screen,
 )
 from trailguard.trusted_access import CLOUDTRAIL
@@ -84,6 +83,4 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
             "organization trail uses the role. The scheduled reconciler recreates it if it goes.",
         )
     repair = role_repair(deps, subject)
-    if deps.settings.detect_only:
-        return detected(deps, subject, repair.drift)
-    return execute(deps, repair)
+    return respond(deps, repair)

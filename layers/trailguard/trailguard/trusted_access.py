@@ -15,9 +15,8 @@ from trailguard.remediation import (
     Repair,
     Result,
     Subject,
-    detected,
-    execute,
     report_only,
+    respond,
     screen,
 )
 
@@ -110,6 +109,4 @@ def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
         logger.info("trusted access already enabled", extra={"event_id": event.event_id})
         return Result(Outcome.IN_SYNC, CLOUDTRAIL, "already enabled")
     repair = trusted_access_repair(deps, subject)
-    if deps.settings.detect_only:
-        return detected(deps, subject, repair.drift)
-    return execute(deps, repair)
+    return respond(deps, repair)
