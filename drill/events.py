@@ -26,6 +26,18 @@ def _envelope_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def renewed(event: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A copy of `event` as a new delivery of a call made at `at`: its own envelope id
+    and detail.eventID (trailguard keys duplicates on it), and the times of `at`."""
+    event = copy.deepcopy(event)
+    event["id"] = str(uuid.uuid4())
+    event["time"] = _envelope_time(at)
+    detail = event.setdefault("detail", {})
+    detail["eventID"] = str(uuid.uuid4())
+    detail["eventTime"] = event_time(at)
+    return event
+
+
 def fresh_event(
     sample: str | Path, at: datetime, request_parameters: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -36,12 +48,8 @@ def fresh_event(
     `request_parameters` replace the sample's where the attack named other resources.
     """
     path = sample if isinstance(sample, Path) else EVENTS_DIR / sample
-    event = copy.deepcopy(load_event(path))
-    event["id"] = str(uuid.uuid4())
-    event["time"] = _envelope_time(at)
-    detail = event.setdefault("detail", {})
-    detail["eventID"] = str(uuid.uuid4())
-    detail["eventTime"] = event_time(at)
+    event = renewed(load_event(path), at)
+    detail = event["detail"]
     if request_parameters:
         detail["requestParameters"] = {
             **(detail.get("requestParameters") or {}),

@@ -13,7 +13,6 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from drill import template as tpl
@@ -29,11 +28,6 @@ def rule_name(function_id: str, event_id: str) -> str:
     """The name CloudFormation gives a function's EventBridge rule in the world's stack:
     `<stack>-<function><event>-<random suffix>`, here with EXAMPLE as the suffix."""
     return f"{STACK}-{function_id}{event_id}-EXAMPLE"
-
-
-def _module(code_uri: str, handler: str) -> str:
-    """Import path of a handler module with `functions/` on sys.path (as tpl.Rule.module)."""
-    return f"{Path(code_uri.rstrip('/')).name}.{handler.rsplit('.', 1)[0]}"
 
 
 @dataclass(frozen=True)
@@ -53,21 +47,15 @@ class Schedule:
 def schedules(template: dict[str, Any] | None = None) -> list[Schedule]:
     """Every function's Schedule events, found in the template's functions."""
     template = template or tpl.load_template()
-    handler_default = template.get("Globals", {}).get("Function", {}).get("Handler", "")
-    found = []
-    for function_id, props in tpl.functions(template).items():
-        for event_id, event in (props.get("Events") or {}).items():
-            if event["Type"] != "Schedule":
-                continue
-            found.append(
-                Schedule(
-                    function_id=function_id,
-                    event_id=event_id,
-                    expression=event["Properties"]["Schedule"],
-                    module=_module(props["CodeUri"], props.get("Handler", handler_default)),
-                )
-            )
-    return found
+    return [
+        Schedule(
+            function_id=function_id,
+            event_id=event_id,
+            expression=event["Schedule"],
+            module=tpl.module_path(props["CodeUri"], tpl.handler_of(props, template)),
+        )
+        for function_id, event_id, event, props in tpl.function_events("Schedule", template)
+    ]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drill.invariants import WATCHED_RULE, WATCHED_RULE_OF
-from drill.world import ACCOUNT, REGION, TRAIL_NAME
+from drill.world import ACCOUNT, REGION, TRAIL_NAME, aws_client
 
 BY_EVENT = "event"  # the attack's event is delivered to the rules of the template
 BY_SCHEDULE = "schedule"  # no event arrives: the template's schedule fires
@@ -22,11 +22,7 @@ MOTO_SERVICE_LINKED_ROLE = "AWSServiceRoleForcloudtrail"
 
 
 def _client(service: str) -> Any:
-    # Created on use: a client made before moto's mock starts would reach real AWS.
-    import boto3
-
-    make: Any = boto3.client  # the service is data here: the stubs' overloads cannot follow it
-    return make(service, region_name=REGION)
+    return aws_client(service, REGION)
 
 
 def _snake(operation: str) -> str:

@@ -7,6 +7,7 @@ form, so the structure is what CloudFormation itself sees.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,8 +58,7 @@ class Rule:
     @property
     def module(self) -> str:
         """Import path of the handler module with `functions/` on sys.path."""
-        package = Path(self.code_uri).name
-        return f"{package}.{self.handler.rsplit('.', 1)[0]}"
+        return module_path(self.code_uri, self.handler)
 
     @property
     def handler_name(self) -> str:
@@ -82,24 +82,41 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any
     }
 
 
+def module_path(code_uri: str, handler: str) -> str:
+    """Import path of a handler's module with `functions/` on sys.path:
+    CodeUri functions/restore_trail/ and Handler app.handler give restore_trail.app."""
+    return f"{Path(code_uri.rstrip('/')).name}.{handler.rsplit('.', 1)[0]}"
+
+
+def handler_of(props: dict[str, Any], template: dict[str, Any] | None = None) -> str:
+    """A function's Handler, its own or the Globals' one."""
+    template = template or load_template()
+    return str(props.get("Handler") or template["Globals"]["Function"]["Handler"])
+
+
+def function_events(
+    event_type: str, template: dict[str, Any] | None = None
+) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(function id, event id, event properties, function properties) of every
+    function event of `event_type` (EventBridgeRule, Schedule, ...)."""
+    for function_id, props in functions(template).items():
+        for event_id, event in (props.get("Events") or {}).items():
+            if event["Type"] == event_type:
+                yield function_id, event_id, event["Properties"], props
+
+
 def rules(template: dict[str, Any] | None = None) -> list[Rule]:
     template = template or load_template()
-    handler_default = template.get("Globals", {}).get("Function", {}).get("Handler", "")
-    found = []
-    for function_id, props in functions(template).items():
-        for rule_id, event in (props.get("Events") or {}).items():
-            if event["Type"] != "EventBridgeRule":
-                continue
-            found.append(
-                Rule(
-                    function_id=function_id,
-                    rule_id=rule_id,
-                    pattern=json.loads(json.dumps(event["Properties"]["Pattern"])),
-                    code_uri=props["CodeUri"].rstrip("/"),
-                    handler=props.get("Handler", handler_default),
-                )
-            )
-    return found
+    return [
+        Rule(
+            function_id=function_id,
+            rule_id=rule_id,
+            pattern=json.loads(json.dumps(event["Pattern"])),
+            code_uri=props["CodeUri"].rstrip("/"),
+            handler=handler_of(props, template),
+        )
+        for function_id, rule_id, event, props in function_events("EventBridgeRule", template)
+    ]
 
 
 def global_environment(template: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -39,8 +39,9 @@ FAKE_CREDENTIALS = {
 _CLIENTS: dict[tuple[str, str], Any] = {}
 
 
-def _boto(service: str, region: str = REGION) -> Any:
-    """The world's own clients, one per service, forgotten when a world ends."""
+def aws_client(service: str, region: str = REGION) -> Any:
+    """Clients on the world, one per service and region, forgotten when a world ends
+    (a client made before moto's mock starts would reach real AWS)."""
     import boto3
 
     if (service, region) not in _CLIENTS:
@@ -132,19 +133,21 @@ class World:
 
     # ------------------------------------------------------------ the account
     def _seed_organization(self) -> None:
-        org = _boto("organizations")
+        org = aws_client("organizations")
         org.create_organization(FeatureSet="ALL")
         org.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
-        _boto("iam").create_service_linked_role(AWSServiceName="cloudtrail.amazonaws.com")
+        aws_client("iam").create_service_linked_role(AWSServiceName="cloudtrail.amazonaws.com")
 
     def _seed_trail(self) -> None:
-        s3 = _boto("s3")
+        s3 = aws_client("s3")
         s3.create_bucket(Bucket=LOG_BUCKET)
-        self.trail_key_arn = _boto("kms").create_key(Description="org trail")["KeyMetadata"]["Arn"]
-        logs = _boto("logs")
+        self.trail_key_arn = aws_client("kms").create_key(Description="org trail")["KeyMetadata"][
+            "Arn"
+        ]
+        logs = aws_client("logs")
         logs.create_log_group(logGroupName="org-trail")
         self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:org-trail:*"
-        self.trail_logs_role_arn = _boto("iam").create_role(
+        self.trail_logs_role_arn = aws_client("iam").create_role(
             RoleName="CloudTrailToCloudWatchLogs",
             AssumeRolePolicyDocument=json.dumps(
                 {
@@ -159,8 +162,10 @@ class World:
                 }
             ),
         )["Role"]["Arn"]
-        self.trail_topic_arn = _boto("sns").create_topic(Name="org-trail-deliveries")["TopicArn"]
-        ct = _boto("cloudtrail")
+        self.trail_topic_arn = aws_client("sns").create_topic(Name="org-trail-deliveries")[
+            "TopicArn"
+        ]
+        ct = aws_client("cloudtrail")
         ct.create_trail(
             Name=TRAIL_NAME,
             S3BucketName=LOG_BUCKET,
@@ -193,7 +198,7 @@ class World:
     # ------------------------------------------------------------ the stack
     def _deploy_stack(self) -> None:
         resources = tpl.resources(self.template)
-        iam = _boto("iam")
+        iam = aws_client("iam")
         refs: dict[str, str] = {
             **self.parameters,
             "AWS::StackName": STACK,
@@ -214,17 +219,17 @@ class World:
                 atts[f"{logical_id}.Arn"] = role["Arn"]
         self.role_arns = {k[:-4]: v for k, v in atts.items() if k.endswith(".Arn")}
 
-        key = _boto("kms").create_key(Description="trailguard alerts")["KeyMetadata"]
+        key = aws_client("kms").create_key(Description="trailguard alerts")["KeyMetadata"]
         refs["AlertKey"], atts["AlertKey.Arn"] = key["KeyId"], key["Arn"]
         topic_props = resources["AlertTopic"]["Properties"]
-        self.topic_arn = _boto("sns").create_topic(
+        self.topic_arn = aws_client("sns").create_topic(
             Name=f"{STACK}-AlertTopic-EXAMPLE",
             Attributes={"KmsMasterKeyId": key["KeyId"], "DisplayName": topic_props["DisplayName"]},
         )["TopicArn"]
         refs["AlertTopic"] = self.topic_arn
 
-        dynamodb = _boto("dynamodb")
-        sqs = _boto("sqs")
+        dynamodb = aws_client("dynamodb")
+        sqs = aws_client("sqs")
         for logical_id, resource in resources.items():
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::DynamoDB::Table":
@@ -255,7 +260,7 @@ class World:
         queue_arn = sqs.get_queue_attributes(
             QueueUrl=self.alert_queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
-        _boto("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        aws_client("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
         conditions = {
             "DetectOnly": self.parameters["Mode"] == "detect",
@@ -282,13 +287,12 @@ class World:
     # ------------------------------------------------------------ invoking
     def handler(self, function_id: str) -> Callable[[dict[str, Any], Any], Any]:
         props = tpl.functions(self.template)[function_id]
-        handler = props.get("Handler") or self.template["Globals"]["Function"]["Handler"]
+        handler = tpl.handler_of(props, self.template)
         functions_dir = str(tpl.ROOT / "functions")
         if functions_dir not in sys.path:
             sys.path.insert(0, functions_dir)
-        module_name = f"{props['CodeUri'].rstrip('/').rsplit('/', 1)[-1]}.{handler.split('.')[0]}"
-        module = importlib.import_module(module_name)
-        return getattr(module, handler.split(".")[1])  # type: ignore[no-any-return]
+        module = importlib.import_module(tpl.module_path(props["CodeUri"], handler))
+        return getattr(module, handler.rsplit(".", 1)[1])  # type: ignore[no-any-return]
 
     def invoke(self, function_id: str, event: Any) -> Any:
         return self.handler(function_id)(event, FakeLambdaContext(function_id))
@@ -298,7 +302,7 @@ class World:
 
     # ------------------------------------------------------------ observing
     def drain_alerts(self) -> list[DeliveredAlert]:
-        sqs = _boto("sqs")
+        sqs = aws_client("sqs")
         delivered: list[DeliveredAlert] = []
         while True:
             batch = sqs.receive_message(
@@ -325,7 +329,7 @@ class World:
                 )
 
     def trail(self) -> dict[str, Any] | None:
-        ct = _boto("cloudtrail")
+        ct = aws_client("cloudtrail")
         trails = [
             t
             for t in ct.describe_trails(trailNameList=[self.trail_arn])["trailList"]
@@ -336,17 +340,19 @@ class World:
         return dict(trails[0])
 
     def is_logging(self) -> bool:
-        return bool(_boto("cloudtrail").get_trail_status(Name=self.trail_arn)["IsLogging"])
+        return bool(aws_client("cloudtrail").get_trail_status(Name=self.trail_arn)["IsLogging"])
 
     def trusted_access_enabled(self) -> bool:
-        enabled = _boto("organizations").list_aws_service_access_for_organization()
+        enabled = aws_client("organizations").list_aws_service_access_for_organization()
         return any(
             p["ServicePrincipal"] == "cloudtrail.amazonaws.com"
             for p in enabled["EnabledServicePrincipals"]
         )
 
     def service_linked_role_exists(self) -> bool:
-        roles = _boto("iam").list_roles(PathPrefix="/aws-service-role/cloudtrail.amazonaws.com/")
+        roles = aws_client("iam").list_roles(
+            PathPrefix="/aws-service-role/cloudtrail.amazonaws.com/"
+        )
         return bool(roles["Roles"])
 
     def snapshot(self) -> Any:

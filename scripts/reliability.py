@@ -11,11 +11,9 @@ import copy
 import json
 import random
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +22,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "trailguard"), str(ROOT / "func
 
 import warnings
 
-import boto3
-
-from drill.world import World, seeded_world
+from drill.events import fresh_event, now
+from drill.world import World, aws_client, seeded_world
 
 warnings.filterwarnings("ignore", message="No application metrics")
 
@@ -62,14 +59,11 @@ class Figures:
 
 
 def event(name: str) -> dict[str, Any]:
-    raw = json.loads((EVENTS / name).read_text())
-    raw["detail"]["eventID"] = str(uuid.uuid4())
-    raw["detail"]["eventTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return dict(raw)
+    return fresh_event(name, now())
 
 
 def aws(service: str) -> Any:
-    return boto3.client(service, region_name="us-east-1")
+    return aws_client(service)
 
 
 @contextmanager

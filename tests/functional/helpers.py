@@ -1,25 +1,20 @@
-"""Small helpers for functional tests: boto3 clients on the moto world, fresh events."""
+"""Small helpers for functional tests: clients on the moto world, fresh events."""
 
 from __future__ import annotations
 
-import copy
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
-REGION = "us-east-1"
+from drill.events import now, renewed
+from drill.world import REGION, aws_client
 
 
 def aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+    return aws_client(service, REGION)
 
 
 def fresh(event: dict[str, Any], **detail: Any) -> dict[str, Any]:
-    """A copy of a sample event as if just emitted: new eventID, eventTime now."""
-    copied = copy.deepcopy(event)
-    copied["detail"]["eventID"] = str(uuid.uuid4())
-    copied["detail"]["eventTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A copy of a sample event as if just emitted (new eventID, eventTime now),
+    with `detail` fields replaced."""
+    copied = renewed(event, now())
     copied["detail"].update(detail)
     return copied
