@@ -63,8 +63,8 @@ bench: $(STAMP) $(BENCH_VENV)/.installed $(C7N_VENV)/.installed
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check layers functions drill tests
-	$(VENV)/bin/mypy layers/trailguard/trailguard functions drill
+	$(VENV)/bin/ruff format --check layers cli functions drill tests
+	$(VENV)/bin/mypy layers/trailguard/trailguard cli/trailguard_cli functions drill
 
 check-template: $(STAMP) $(SAM) $(CHECKOV)
 	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh

@@ -71,7 +71,7 @@ def _forget_storm() -> bool:
     """Make the next repair a separate incident for trailguard.
 
     trailguard damps repeated alerts for the same drift within a window, per
-    execution environment (storm.py), so back-to-back samples would mostly
+    execution environment (trailguard/domain/storm.py), so back-to-back samples would mostly
     measure repairs whose alert is not sent. Between samples (outside the timed
     window) the environment's memory of recent incidents is cleared, as if the
     window had passed: the damper's windows, and a `restarted` memory of recent

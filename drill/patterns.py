@@ -1,6 +1,6 @@
 """EventBridge pattern matching for the drill and the tests.
 
-moto's matcher is the one its EventBridge uses; DESIGN.md section 6 lists what
+moto's matcher is the one its EventBridge uses; docs/testing-offline.md lists what
 it does not model (arrays of objects), which trailguard's patterns avoid. A
 template test asserts that they keep avoiding it.
 """

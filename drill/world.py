@@ -358,15 +358,15 @@ class World:
     def snapshot(self) -> Any:
         """The trail as trailguard reads it (None when missing)."""
         from trailguard.adapters.cloudtrail import CloudTrailGateway
-        from trailguard.drift import EVERY_ASPECT
-        from trailguard.trails import TrailRef
+        from trailguard.domain.drift import EVERY_ASPECT
+        from trailguard.domain.trails import TrailRef
 
         live = CloudTrailGateway().read(TrailRef.from_arn(self.trail_arn), EVERY_ASPECT)
         return live.snapshot
 
     def baseline(self) -> Any:
         from trailguard.adapters.baseline_store import DynamoBaselineStore
-        from trailguard.trails import TrailRef
+        from trailguard.domain.trails import TrailRef
 
         return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
 

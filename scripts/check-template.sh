@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of template.yaml, for CI and for developers (DESIGN.md section 7):
+# Static checks of template.yaml, for CI and for developers (docs/testing-offline.md):
 #   1. sam validate --lint          (SAM's own validation plus cfn-lint)
 #   2. cfn-lint template.yaml       (cfn-lint validates SAM resources against SAM schemas)
 #   3. aws-sam-translator transform, then cfn-lint on the generated CloudFormation

@@ -247,8 +247,8 @@ def _mutate(rng: random.Random, raw: dict[str, Any]) -> Any:
 
 
 def _still_valid_stop_logging(raw: Any) -> bool:
+    from trailguard.domain.events import parse_api_call_event
     from trailguard.errors import InvalidEvent
-    from trailguard.event_model import parse_api_call_event
 
     try:
         return parse_api_call_event(raw).event_name == "StopLogging"

@@ -5,7 +5,7 @@ cfn-lint 1.x validates SAM resources against SAM schemas without running the
 transform, and `sam validate --lint` does the same, so limits that only show on
 the generated resources (AWS::Events::Rule targets, AWS::Lambda::EventInvokeConfig,
 the rules' dead-letter queues and their policies) are checked only on this
-output (DESIGN.md section 7).
+output (docs/testing-offline.md).
 
 Run it with a Python that has aws-sam-translator (the SAM CLI venv has it):
 

@@ -44,5 +44,5 @@ def no_verification_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Verification re-reads pause between attempts (AWS is eventually consistent);
     moto is not, so tests record the pauses instead of waiting."""
     pauses: list[float] = []
-    monkeypatch.setattr("trailguard.remediation.time.sleep", pauses.append)
+    monkeypatch.setattr("trailguard.engine.remediation.time.sleep", pauses.append)
     return pauses

@@ -7,13 +7,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from trailguard.alerts import Alert, RenderedAlert, render
-from trailguard.drift import Aspect, LiveTrail
+from trailguard.domain.alerts import Alert
+from trailguard.domain.drift import Aspect, LiveTrail
+from trailguard.domain.trails import (
+    Selectors,
+    TrailBaseline,
+    TrailRef,
+    TrailSettings,
+    TrailSnapshot,
+)
+from trailguard.engine.remediation import Dependencies
 from trailguard.errors import AwsCallFailed
 from trailguard.ports import Claim, LedgerEntry
-from trailguard.remediation import Dependencies
+from trailguard.render.sns import RenderedAlert, render
 from trailguard.settings import Settings
-from trailguard.trails import Selectors, TrailBaseline, TrailRef, TrailSettings, TrailSnapshot
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"

@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trailguard.alerts import now
-from trailguard.baselines import capture
-from trailguard.custom_resource import is_custom_resource_request, respond
+from trailguard.domain.alerts import now
+from trailguard.engine.capture import capture
+from trailguard.engine.custom_resource import is_custom_resource_request, respond
 from trailguard.runtime import dependencies
 
 logger = Logger(service="trailguard")

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from trailguard.engine.reconciler import reconcile
 from trailguard.errors import RemediationFailed
-from trailguard.reconciler import reconcile
 from trailguard.runtime import dependencies
 
 logger = Logger(service="trailguard")

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trailguard.handler_support import handle_api_call
-from trailguard.service_linked_role import restore_service_linked_role
+from trailguard.engine.handler import handle_api_call
+from trailguard.protected.service_linked_role import restore_service_linked_role
 
 logger = Logger(service="trailguard")
 metrics = Metrics()

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trailguard.handler_support import handle_api_call
-from trailguard.trusted_access import organizations_change
+from trailguard.engine.handler import handle_api_call
+from trailguard.protected.trusted_access import organizations_change
 
 logger = Logger(service="trailguard")
 metrics = Metrics()

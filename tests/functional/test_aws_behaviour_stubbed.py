@@ -1,4 +1,4 @@
-"""Real AWS behaviour that moto does not model (DESIGN.md section 6), shown with
+"""Real AWS behaviour that moto does not model (docs/testing-offline.md), shown with
 botocore's Stubber: the adapters get clients whose responses are AWS's own."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from trailguard import clients
 from trailguard.adapters.cloudtrail import CloudTrailGateway
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
-from trailguard.drift import EVERY_ASPECT, Aspect
+from trailguard.domain.drift import EVERY_ASPECT, Aspect
+from trailguard.domain.events import parse_api_call_event
 from trailguard.errors import RemediationFailed
-from trailguard.event_model import parse_api_call_event
-from trailguard.trail_protection import protect_trail
+from trailguard.protected.trail import protect_trail
 
 TRAIL_DESCRIPTION = {
     "Name": "org-trail",

@@ -16,8 +16,8 @@ import pytest
 from drill.world import REGION, World
 from tests.functional.helpers import aws
 from trailguard.adapters.baseline_store import DynamoBaselineStore
-from trailguard.cli import main
-from trailguard.trails import TrailRef
+from trailguard.domain.trails import TrailRef
+from trailguard_cli.app import main
 
 CALLER = "arn:aws:sts::111111111111:user/moto"  # moto's GetCallerIdentity
 

@@ -1,4 +1,4 @@
-"""The command line's entry points, `python -m trailguard` and bin/trailguard, as processes."""
+"""The command line's entry points, `python -m trailguard_cli` and bin/trailguard, as processes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ENV = {
     "TRAILGUARD_PYTHON": sys.executable,
 }
 COMMANDS = {
-    "module": [sys.executable, "-m", "trailguard"],
+    "module": [sys.executable, "-m", "trailguard_cli"],
     "wrapper": [str(ROOT / "bin" / "trailguard")],
 }
 
@@ -29,7 +29,7 @@ COMMANDS = {
 def _run(how: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(ENV)
     if how == "module":
-        env["PYTHONPATH"] = str(ROOT / "layers" / "trailguard")
+        env["PYTHONPATH"] = f"{ROOT / 'layers' / 'trailguard'}:{ROOT / 'cli'}"
     return subprocess.run(
         [*COMMANDS[how], *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )

@@ -18,9 +18,9 @@ from tests.fakes import REF, make_deps
 from tests.functional.helpers import aws, fresh
 from trailguard import clients
 from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.domain.events import parse_api_call_event
 from trailguard.errors import RemediationFailed
-from trailguard.event_model import parse_api_call_event
-from trailguard.trail_protection import protect_trail
+from trailguard.protected.trail import protect_trail
 
 FUNCTION = "RestoreTrailFunction"
 

@@ -3,11 +3,11 @@
 Each rule must catch every attack event it exists for and nothing else, and a
 near miss (another service, another detail-type, a read-only or unrelated call)
 must match no rule. Matching uses moto's EventBridge matcher (drill.patterns),
-so the patterns must stay within what it evaluates (DESIGN.md section 6).
+so the patterns must stay within what it evaluates (docs/testing-offline.md).
 
 Filtering on request parameters (service principal, role name, trail name),
 on errorCode and on the caller is done by the handlers, not by the patterns:
-- failed attempts (errorCode set) must still be delivered: DESIGN.md section 1
+- failed attempts (errorCode set) must still be delivered: docs/architecture.md
   asks for an alert on them;
 - IAM role names are case-insensitive, so a roleName filter in a pattern could
   be bypassed by changing the case; the handler compares case-insensitively;
@@ -27,12 +27,12 @@ import pytest
 
 from drill.template import Rule, rules
 from tests.template.helpers import event_files, read_event
+from trailguard.domain.events import DETAIL_TYPE, SOURCES, parse_api_call_event
+from trailguard.engine.handler import handle_api_call
 from trailguard.errors import InvalidEvent
-from trailguard.event_model import DETAIL_TYPE, SOURCES, parse_api_call_event
-from trailguard.handler_support import handle_api_call
-from trailguard.self_protection import ALTERING, SILENCING, base_name
-from trailguard.trail_protection import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
-from trailguard.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
+from trailguard.protected.trail import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
+from trailguard.protected.trailguard_itself import ALTERING, SILENCING, base_name
+from trailguard.protected.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
 
 TRUSTED_ACCESS = "RestoreTrustedAccessFunction/TrustedAccessDisabled"
 TRAIL = "RestoreTrailFunction/TrailChanged"
@@ -293,7 +293,7 @@ def test_pattern_pins_source_detail_type_and_event_source(rule: Rule) -> None:
     assert names and all(isinstance(n, str) and n[:1].isupper() for n in names), names
     assert len(set(names)) == len(names), f"duplicate event names: {names}"
     assert not any(n.startswith(("Get", "List", "Describe", "Lookup")) for n in names), (
-        "read-only calls are never sent to EventBridge (DESIGN.md section 3)"
+        "read-only calls are never sent to EventBridge (docs/aws-facts.md)"
     )
 
 

@@ -69,7 +69,7 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
     "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT,
-    # The scheduled safety net (trailguard/reconciler.py): every invariant, the
+    # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
     | iam.IAM_ACTIONS
@@ -77,7 +77,7 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
     | sns.IAM_ACTIONS,
-    # Self-protection (trailguard/self_protection.py) only alerts.
+    # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
     "alert_self_tampering": sns.IAM_ACTIONS,
 }
 

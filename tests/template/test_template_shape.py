@@ -1,5 +1,5 @@
 """The shape of template.yaml: runtime, logging, delivery guarantees, parameters,
-durable state and outputs (DESIGN.md sections 3 and 7)."""
+durable state and outputs (docs/aws-facts.md and docs/testing-offline.md)."""
 
 from __future__ import annotations
 
@@ -498,7 +498,7 @@ def test_remediator_role_arns_list_every_function_role(template: dict[str, Any])
 
 
 def test_outside_us_east_1_the_stack_expects_the_forwarder(template: dict[str, Any]) -> None:
-    """Organizations and IAM events arrive only in us-east-1 (DESIGN.md section 3): a
+    """Organizations and IAM events arrive only in us-east-1 (docs/aws-facts.md): a
     stack elsewhere gets its own bus for the forwarder and says where it is."""
     conditions = template["Conditions"]
     assert conditions["InGlobalEventsRegion"] == {

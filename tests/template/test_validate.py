@@ -1,4 +1,4 @@
-"""template.yaml through the SAM CLI, aws-sam-translator and cfn-lint (DESIGN.md section 7).
+"""template.yaml through the SAM CLI, aws-sam-translator and cfn-lint (docs/testing-offline.md).
 
 Slower than the other template tests (a few seconds each) and dependent on the
 SAM CLI venv, so marked `sam_tools`: `pytest -m sam_tools` runs only these,

@@ -4,8 +4,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, render
-from trailguard.event_model import parse_api_call_event
+from trailguard.domain.alerts import ActionRecord, Alert, Outcome, Severity
+from trailguard.domain.events import parse_api_call_event
+from trailguard.render.sns import render
 
 HOSTILE = 'curl/8 <img src=x onerror=alert(1)> " ; $(reboot) {subject} %s'
 

@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 
 from tests.fakes import BASELINE, REF, SETTINGS, FakeTrails, make_deps
-from trailguard import cli
-from trailguard.alerts import Outcome
-from trailguard.cli import (
+from trailguard.domain.alerts import Outcome
+from trailguard.domain.drift import LiveTrail
+from trailguard.domain.trails import Selectors
+from trailguard.engine.reconciler import reconcile
+from trailguard.errors import AlertNotDelivered, AwsCallFailed
+from trailguard_cli import app as cli
+from trailguard_cli.app import (
     Check,
     CliError,
     Deployment,
@@ -32,10 +36,6 @@ from trailguard.cli import (
     stack_configuration,
     status_exit,
 )
-from trailguard.drift import LiveTrail
-from trailguard.errors import AlertNotDelivered, AwsCallFailed
-from trailguard.reconciler import reconcile
-from trailguard.trails import Selectors
 
 SIGN_IN = "sign in with a role that has it"
 TOPIC = "arn:aws:sns:us-east-1:111111111111:trailguard-AlertTopic-X"

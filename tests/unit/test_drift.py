@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.fakes import BASELINE
-from trailguard.drift import EVERY_ASPECT, Aspect, LiveTrail, Step, repair_steps, trail_drift
-from trailguard.trails import Selectors, TrailSnapshot
+from trailguard.domain.drift import EVERY_ASPECT, Aspect, LiveTrail, Step, repair_steps, trail_drift
+from trailguard.domain.trails import Selectors, TrailSnapshot
 
 
 def test_identical_trail_has_no_drift() -> None:

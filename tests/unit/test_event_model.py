@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
+from trailguard.domain.events import parse_api_call_event
+from trailguard.domain.trails import TrailRef
 from trailguard.errors import InvalidEvent
-from trailguard.event_model import parse_api_call_event
-from trailguard.trails import TrailRef
 
 
 def test_sample_event_parses_into_typed_fields(event: Any) -> None:

@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import make_deps
+from trailguard.domain.events import parse_api_call_event
+from trailguard.engine.handler import handle_api_call
 from trailguard.errors import InvalidEvent
-from trailguard.event_model import parse_api_call_event
-from trailguard.handler_support import handle_api_call
-from trailguard.self_protection import self_tampering
-from trailguard.service_linked_role import restore_service_linked_role
-from trailguard.trail_protection import protect_trail
-from trailguard.trusted_access import organizations_change as restore_trusted_access
+from trailguard.protected.service_linked_role import restore_service_linked_role
+from trailguard.protected.trail import protect_trail
+from trailguard.protected.trailguard_itself import self_tampering
+from trailguard.protected.trusted_access import organizations_change as restore_trusted_access
 
 SERVICES = (restore_trusted_access, protect_trail, restore_service_linked_role, self_tampering)
 SAMPLES = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trailguard.self_protection import base_name, is_ours
+from trailguard.protected.trailguard_itself import base_name, is_ours
 
 
 @pytest.mark.parametrize(

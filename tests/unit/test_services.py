@@ -9,12 +9,12 @@ import pytest
 
 from tests.fakes import BASELINE, REF, SETTINGS, FakeTrails, make_deps
 from tests.functional.helpers import fresh
-from trailguard.alerts import Outcome, Severity
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import parse_api_call_event
 from trailguard.errors import AwsCallFailed, RemediationFailed
-from trailguard.event_model import parse_api_call_event
-from trailguard.service_linked_role import restore_service_linked_role
-from trailguard.trail_protection import protect_trail
-from trailguard.trusted_access import restore_trusted_access
+from trailguard.protected.service_linked_role import restore_service_linked_role
+from trailguard.protected.trail import protect_trail
+from trailguard.protected.trusted_access import restore_trusted_access
 
 
 def _event(event: Any, name: str) -> Any:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from trailguard.alerts import Alert, Outcome, Severity
-from trailguard.storm import StormDamper
+from trailguard.domain.alerts import Alert, Outcome, Severity
+from trailguard.domain.storm import StormDamper
 
 
 def _alert(**changes: object) -> Alert:

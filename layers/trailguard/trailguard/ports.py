@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from trailguard.alerts import Alert, RenderedAlert
-from trailguard.drift import Aspect, LiveTrail
-from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
+from trailguard.domain.alerts import Alert
+from trailguard.domain.drift import Aspect, LiveTrail
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
+from trailguard.render.sns import RenderedAlert
 
 
 class TrustedAccess(Protocol):

@@ -11,8 +11,8 @@ from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
+from trailguard.engine.remediation import Dependencies
 from trailguard.ports import AlertSink
-from trailguard.remediation import Dependencies
 from trailguard.settings import Settings, get_settings
 
 

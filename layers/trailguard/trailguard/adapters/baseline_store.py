@@ -13,7 +13,7 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
-from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 
 IAM_ACTIONS_READ = frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"})
 IAM_ACTIONS_WRITE = frozenset({"dynamodb:PutItem"})

@@ -6,9 +6,9 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
-from trailguard.drift import Aspect, LiveTrail
+from trailguard.domain.drift import Aspect, LiveTrail
+from trailguard.domain.trails import Selectors, TrailRef, TrailSettings, TrailSnapshot
 from trailguard.errors import AwsCallFailed
-from trailguard.trails import Selectors, TrailRef, TrailSettings, TrailSnapshot
 
 IAM_ACTIONS_READ = frozenset(
     {

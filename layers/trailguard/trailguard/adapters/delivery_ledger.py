@@ -18,9 +18,9 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
-from trailguard.alerts import RenderedAlert
 from trailguard.errors import AwsCallFailed
 from trailguard.ports import Claim, LedgerEntry
+from trailguard.render.sns import RenderedAlert
 
 IAM_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"})
 # Duplicate deliveries arrive within seconds to minutes; a lease this long also

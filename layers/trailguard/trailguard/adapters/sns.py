@@ -6,8 +6,9 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
-from trailguard.alerts import Alert, RenderedAlert, render
+from trailguard.domain.alerts import Alert
 from trailguard.errors import AlertNotDelivered, AwsCallFailed
+from trailguard.render.sns import RenderedAlert, render
 
 IAM_ACTIONS = frozenset({"sns:Publish"})
 

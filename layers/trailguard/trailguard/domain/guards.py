@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from fnmatch import fnmatchcase
 
-from trailguard.event_model import ApiCallEvent
+from trailguard.domain.events import ApiCallEvent
 from trailguard.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """Trails as trailguard reasons about them: references, settings, snapshots.
 
 Pure data, no boto3. The baseline is a snapshot taken at a trusted moment; live
-state is a snapshot taken now; drift is the difference (see drift.py).
+state is a snapshot taken now; drift is the difference (see domain/drift.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The shared shape of every remediation: act, verify, alert; CRITICAL on failure.
 
-Services (trusted_access.py, trail_protection.py, service_linked_role.py)
+Services (the modules of trailguard.protected)
 decide what drifted and which steps repair it; this module runs the steps,
 records each call, re-reads state to verify, and reports.
 """
@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NoReturn
 
-from trailguard.alerts import ActionRecord, Alert, Outcome, Severity, now, render
+from trailguard.domain.alerts import ActionRecord, Alert, Outcome, Severity, now
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict, judge
+from trailguard.domain.storm import WINDOW, StormDamper
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFailed
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
 from trailguard.ports import (
     AlertSink,
     BaselineStore,
@@ -26,8 +27,8 @@ from trailguard.ports import (
     Trails,
     TrustedAccess,
 )
+from trailguard.render.sns import render
 from trailguard.settings import Settings
-from trailguard.storm import WINDOW, StormDamper
 
 logger = logging.getLogger("trailguard")
 
@@ -48,7 +49,7 @@ class Dependencies:
     sleep: Callable[[float], None] = _pause
     ledger: DeliveryLedger | None = None
     storm: StormDamper = field(default_factory=StormDamper)
-    # Trail ARN -> when this execution environment last restarted it (trail_protection.py).
+    # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
 
 
@@ -120,7 +121,7 @@ class Repair:
 def notify(deps: Dependencies, alert: Alert) -> str:
     """Publish; a delivery failure is logged and re-raised so the event is retried.
 
-    In a storm of the same drift only milestone alerts go out (storm.py); the
+    In a storm of the same drift only milestone alerts go out (domain/storm.py); the
     others are logged and counted, and return no message id.
     """
     occurrence = deps.storm.admit(alert)
@@ -167,7 +168,7 @@ def report_only(
 def screen(
     event: ApiCallEvent, deps: Dependencies, subject: Subject, refused: str
 ) -> tuple[Verdict, Result | None]:
-    """The guards every service applies first (guards.py).
+    """The guards every service applies first (domain/guards.py).
 
     trailguard's own calls end here silently, and refused attempts with a WARNING
     that says `refused`. Otherwise the result is None and the verdict, ACT or

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from trailguard.domain.text import clean_text
 from trailguard.errors import InvalidEvent
-from trailguard.text import clean_text
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 SOURCES = {
     "aws.organizations": "organizations.amazonaws.com",
     "aws.cloudtrail": "cloudtrail.amazonaws.com",
     "aws.iam": "iam.amazonaws.com",
-    # trailguard's own resources, watched for tampering (self_protection.py)
+    # trailguard's own resources, watched for tampering (protected/trailguard_itself.py)
     "aws.events": "events.amazonaws.com",
     "aws.lambda": "lambda.amazonaws.com",
     "aws.sns": "sns.amazonaws.com",

@@ -37,18 +37,19 @@ from trailguard import clients, runtime
 from trailguard.adapters.aws_errors import call
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.sns import SnsAlertSink
-from trailguard.alerts import Alert, Outcome, RenderedAlert, now, render
-from trailguard.baselines import capture, protected_selection
-from trailguard.drift import EVERY_ASPECT, SETTING_LABELS, Aspect, LiveTrail, trail_drift
+from trailguard.domain.alerts import Alert, Outcome, now
+from trailguard.domain.drift import EVERY_ASPECT, SETTING_LABELS, Aspect, LiveTrail, trail_drift
+from trailguard.domain.text import clean_text
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
+from trailguard.engine.capture import capture, protected_selection
+from trailguard.engine.reconciler import ReconcileReport, protected_baselines, reconcile
+from trailguard.engine.remediation import Dependencies
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent
 from trailguard.ports import AlertSink, Trails
-from trailguard.reconciler import ReconcileReport, protected_baselines, reconcile
-from trailguard.remediation import Dependencies
-from trailguard.service_linked_role import ROLE_NAME
+from trailguard.protected.service_linked_role import ROLE_NAME
+from trailguard.protected.trusted_access import CLOUDTRAIL
+from trailguard.render.sns import RenderedAlert, render
 from trailguard.settings import Settings, SettingsError, settings_from
-from trailguard.text import clean_text
-from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.trusted_access import CLOUDTRAIL
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -731,7 +732,7 @@ def cmd_baseline_show(ctx: Context, trail: str | None, history: bool) -> int:
     versions = {b.ref: _history(ctx.deps, b.ref) for b in baselines} if history else {}
     if ctx.as_json:
         document: dict[str, object] = {
-            "schema": "trailguard.baselines/1",
+            "schema": "trailguard.engine.capture/1",
             "context": ctx.context_document(),
             "baselines": [baseline_document(b) for b in baselines],
         }

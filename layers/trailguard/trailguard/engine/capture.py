@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trailguard.drift import EVERY_ASPECT
+from trailguard.domain.drift import EVERY_ASPECT
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.ports import BaselineStore, Trails
 from trailguard.settings import Settings
-from trailguard.trails import TrailBaseline, TrailRef, TrailSnapshot
 
 
 @dataclass

@@ -17,11 +17,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from trailguard.alerts import Outcome, RenderedAlert, Severity
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import ApiCallEvent, parse_api_call_event
+from trailguard.engine.remediation import Dependencies, Result, Subject, fail_loudly
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, RemediationFailed
-from trailguard.event_model import ApiCallEvent, parse_api_call_event
 from trailguard.ports import Claim, DeliveryLedger
-from trailguard.remediation import Dependencies, Result, Subject, fail_loudly
+from trailguard.render.sns import RenderedAlert
 from trailguard.runtime import dependencies
 
 logger = logging.getLogger("trailguard")

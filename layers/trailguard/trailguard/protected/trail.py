@@ -12,14 +12,21 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from trailguard.alerts import Outcome, Severity
-from trailguard.baselines import recapture
-from trailguard.delegated_admin import delegated_admin_changed
-from trailguard.drift import EVERY_ASPECT, Aspect, Drift, LiveTrail, Step, repair_steps, trail_drift
-from trailguard.errors import AwsCallFailed, InvalidEvent
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict
-from trailguard.remediation import (
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.drift import (
+    EVERY_ASPECT,
+    Aspect,
+    Drift,
+    LiveTrail,
+    Step,
+    repair_steps,
+    trail_drift,
+)
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict
+from trailguard.domain.trails import TrailBaseline, TrailRef
+from trailguard.engine.capture import recapture
+from trailguard.engine.remediation import (
     Action,
     Dependencies,
     Repair,
@@ -30,8 +37,9 @@ from trailguard.remediation import (
     report_only,
     screen,
 )
-from trailguard.trails import TrailBaseline, TrailRef
-from trailguard.trusted_access import CLOUDTRAIL
+from trailguard.errors import AwsCallFailed, InvalidEvent
+from trailguard.protected.delegated_admin import delegated_admin_changed
+from trailguard.protected.trusted_access import CLOUDTRAIL
 
 logger = logging.getLogger("trailguard")
 

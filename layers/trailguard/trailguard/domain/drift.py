@@ -1,6 +1,6 @@
 """Comparing live state with the baseline, and ordering the repair. Pure logic.
 
-Invariants (DESIGN.md section 1):
+Invariants (docs/architecture.md):
 I1 trusted access, I2 logging, I3 trail exists, I4 settings, I5 selectors,
 I6 service-linked role.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from trailguard.trails import TrailSnapshot
+from trailguard.domain.trails import TrailSnapshot
 
 
 class Aspect(Enum):
@@ -139,7 +139,7 @@ def trail_drift(
 
 
 def repair_steps(drifts: list[Drift], baseline: TrailSnapshot | None) -> list[Step]:
-    """The ordered steps that repair `drifts` (DESIGN.md section 1, 'Order').
+    """The ordered steps that repair `drifts` (docs/architecture.md, 'Order').
 
     A recreated trail gets its selectors and logging back whether or not they
     were asked about: CreateTrail leaves default selectors and a stopped trail.

@@ -7,10 +7,10 @@ alerted, never reverted: only a person can tell a planned change from an attack.
 
 from __future__ import annotations
 
-from trailguard.alerts import Outcome, Severity
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict, judge
-from trailguard.remediation import Dependencies, Result, Subject, report_only
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict, judge
+from trailguard.engine.remediation import Dependencies, Result, Subject, report_only
 
 
 def delegated_admin_changed(event: ApiCallEvent, deps: Dependencies, account: str) -> Result:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from trailguard.alerts import Alert, Severity, now
+from trailguard.domain.alerts import Alert, Severity, now
 
 WINDOW = timedelta(minutes=15)
 ALWAYS_SENT = 3

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from trailguard.alerts import Outcome, Severity
-from trailguard.errors import InvalidEvent
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict
-from trailguard.remediation import (
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict
+from trailguard.engine.remediation import (
     Action,
     Dependencies,
     Repair,
@@ -18,7 +17,8 @@ from trailguard.remediation import (
     respond,
     screen,
 )
-from trailguard.trusted_access import CLOUDTRAIL
+from trailguard.errors import InvalidEvent
+from trailguard.protected.trusted_access import CLOUDTRAIL
 
 ROLE_NAME = "AWSServiceRoleForCloudTrail"
 INVARIANT = "I6 service-linked role AWSServiceRoleForCloudTrail"

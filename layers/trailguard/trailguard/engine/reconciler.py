@@ -3,7 +3,7 @@
 CloudTrail delivers events to EventBridge on a best-effort basis, and not at
 all once the only trail stops, so a schedule runs this whatever happened.
 It goes through the same repairs and alerts as the event handlers, in the
-order of DESIGN.md section 1: trusted access, service-linked role, each
+order of docs/architecture.md: trusted access, service-linked role, each
 protected trail (configuration, selectors, then logging).
 
 With `plan_only` it reads the same state and plans the same repairs, but runs
@@ -15,14 +15,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from trailguard.alerts import Outcome
-from trailguard.drift import EVERY_ASPECT, trail_drift
+from trailguard.domain.alerts import Outcome
+from trailguard.domain.drift import EVERY_ASPECT, trail_drift
+from trailguard.domain.trails import TrailBaseline, TrailRef
+from trailguard.engine.remediation import Dependencies, Repair, Result, Subject, respond
 from trailguard.errors import AwsCallFailed, RemediationFailed
-from trailguard.remediation import Dependencies, Repair, Result, Subject, respond
-from trailguard.service_linked_role import role_repair, role_subject
-from trailguard.trail_protection import trail_repair
-from trailguard.trails import TrailBaseline, TrailRef
-from trailguard.trusted_access import CLOUDTRAIL, trusted_access_repair, trusted_access_subject
+from trailguard.protected.service_linked_role import role_repair, role_subject
+from trailguard.protected.trail import trail_repair
+from trailguard.protected.trusted_access import (
+    CLOUDTRAIL,
+    trusted_access_repair,
+    trusted_access_subject,
+)
 
 logger = logging.getLogger("trailguard")
 SCHEDULE = "schedule"

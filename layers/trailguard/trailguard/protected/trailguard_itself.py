@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 import re
 
-from trailguard.alerts import Outcome, Severity
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict
+from trailguard.engine.remediation import Dependencies, Result, Subject, report_only, screen
 from trailguard.errors import InvalidEvent
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict
-from trailguard.remediation import Dependencies, Result, Subject, report_only, screen
 
 logger = logging.getLogger("trailguard")
 INVARIANT = "trailguard itself is intact"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from trailguard.alerts import Outcome, Severity
-from trailguard.delegated_admin import delegated_admin_changed
-from trailguard.errors import InvalidEvent
-from trailguard.event_model import ApiCallEvent
-from trailguard.guards import Verdict
-from trailguard.remediation import (
+from trailguard.domain.alerts import Outcome, Severity
+from trailguard.domain.events import ApiCallEvent
+from trailguard.domain.guards import Verdict
+from trailguard.engine.remediation import (
     Action,
     Dependencies,
     Repair,
@@ -19,6 +17,8 @@ from trailguard.remediation import (
     respond,
     screen,
 )
+from trailguard.errors import InvalidEvent
+from trailguard.protected.delegated_admin import delegated_admin_changed
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 INVARIANT = "I1 trusted access for cloudtrail.amazonaws.com"
