@@ -20,7 +20,9 @@ from typing import Any
 
 from drill import template as tpl
 
-ACCOUNT = "111111111111"
+ACCOUNT = "111111111111"  # the management account, where trailguard runs
+LOG_ARCHIVE_ACCOUNT = "222222222222"  # owns the trail's bucket and key (companions/log-archive)
+AUDIT_ACCOUNT = "333333333333"  # the out-of-band witness (companions/witness)
 REGION = "us-east-1"
 TRAIL_NAME = "org-trail"
 LOG_BUCKET = f"org-trail-logs-{ACCOUNT}"
