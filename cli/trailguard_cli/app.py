@@ -48,7 +48,8 @@ from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent
 from trailguard.ports import AlertSink, Trails
 from trailguard.protected.service_linked_role import ROLE_NAME
 from trailguard.protected.trusted_access import CLOUDTRAIL
-from trailguard.render.sns import RenderedAlert, render
+from trailguard.render.fallback import render_safely
+from trailguard.render.sns import RenderedAlert
 from trailguard.settings import Settings, SettingsError, settings_from
 
 EXIT_OK = 0
@@ -312,7 +313,7 @@ class OperatorAlerts:
         self.undelivered: list[Undelivered] = []
 
     def publish(self, alert: Alert) -> str:
-        return self.publish_rendered(render(alert))
+        return self.publish_rendered(render_safely(alert))
 
     def publish_rendered(self, rendered: RenderedAlert) -> str:
         try:
