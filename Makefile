@@ -68,6 +68,7 @@ lint: $(STAMP)
 
 check-template: $(STAMP) $(SAM) $(CHECKOV)
 	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh
+	$(VENV)/bin/python scripts/check_iam.py --translator-python $(SAM_VENV)/bin/python
 
 ## sam build needs python3.13 on PATH (pyenv provides it here).
 build: $(SAM)
