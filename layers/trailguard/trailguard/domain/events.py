@@ -82,7 +82,8 @@ class ApiCallEvent:
         return bool(self.error_code)
 
     def parameter(self, name: str, limit: int = 2048) -> str:
-        """A string request parameter, or '' when absent or not a string."""
+        """A string request parameter (cleaned at parse time), or '' when absent, not a
+        string, or longer than `limit` (a value cut by the cleaner is always longer)."""
         value = self.request_parameters.get(name)
         if not isinstance(value, str) or len(value) > limit:
             return ""
