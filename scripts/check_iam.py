@@ -108,6 +108,14 @@ GLOBAL_KEYS = frozenset(
     )
 )
 GLOBAL_KEY_PREFIXES = ("aws:principaltag/",)
+# Resources that name an IAM action in a property of their own, outside any statement.
+ACTION_PROPERTY_TYPES = frozenset(
+    {
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::LayerVersionPermission",
+        "AWS::Events::EventBusPolicy",  # its older form: Action and Principal, no Statement
+    }
+)
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
@@ -247,6 +255,15 @@ def _statements(template: str, where: str, node: Any) -> Iterator[Statement]:
         yield from _statements(template, f"{where}.{name}", value)
 
 
+def _resource_statements(label: str, logical_id: str, resource: Any) -> list[Statement]:
+    properties = resource.get("Properties") or {}
+    found = list(_statements(label, logical_id, properties))
+    action = properties.get("Action")
+    if resource.get("Type") in ACTION_PROPERTY_TYPES and action is not None:
+        found.append(Statement(label, f"{logical_id}.Action", tuple(_strings(action)), False, ()))
+    return found
+
+
 def template_statements(path: Path, translator_python: str = "") -> list[Statement]:
     """Every policy statement in the template, and in its SAM expansion when it has one
     and a Python with aws-sam-translator is given (the SAM CLI's venv has one)."""
@@ -254,12 +271,7 @@ def template_statements(path: Path, translator_python: str = "") -> list[Stateme
     template = load_template(path)
     found: list[Statement] = []
     for logical_id, resource in (template.get("Resources") or {}).items():
-        found += _statements(label, logical_id, resource.get("Properties", {}))
-        if resource.get("Type") == "AWS::Lambda::Permission":
-            action = resource.get("Properties", {}).get("Action")
-            found.append(
-                Statement(label, f"{logical_id}.Action", tuple(_strings(action)), False, ())
-            )
+        found += _resource_statements(label, logical_id, resource)
     if template.get("Transform") and translator_python:
         found += _transformed_statements(path, label, translator_python, {s.where for s in found})
     return found
@@ -281,14 +293,7 @@ def _transformed_statements(
     transformed = json.loads(output)
     found: list[Statement] = []
     for logical_id, resource in transformed.get("Resources", {}).items():
-        statements = list(_statements(f"{label} (SAM)", logical_id, resource.get("Properties", {})))
-        if resource.get("Type") == "AWS::Lambda::Permission":
-            action = resource.get("Properties", {}).get("Action")
-            statements.append(
-                Statement(
-                    f"{label} (SAM)", f"{logical_id}.Action", tuple(_strings(action)), False, ()
-                )
-            )
+        statements = _resource_statements(f"{label} (SAM)", logical_id, resource)
         found += [s for s in statements if s.where not in seen]
     return found
 
