@@ -31,7 +31,7 @@ help: ## List the targets (this text).
 $(DRILL_STAMP): $(DRILL_REQUIREMENTS)
 	@echo "drill: installing what it runs with into $(VENV) (boto3, moto, Powertools, PyYAML), once"
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-drill.txt
+	@$(VENV)/bin/python -m pip install --quiet --quiet --disable-pip-version-check -r requirements-drill.txt
 	@rm -f $(VENV)/.drill-installed-*; touch $@
 
 # The development set includes the drill's: once it is installed, the drill's stamp is too.
