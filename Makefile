@@ -14,6 +14,11 @@ DEV_REQUIREMENTS := requirements-dev.txt $(DRILL_REQUIREMENTS)
 DRILL_STAMP := $(VENV)/.drill-installed-$(shell cat $(DRILL_REQUIREMENTS) | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(shell cat $(DEV_REQUIREMENTS) | sha1sum | cut -c1-12)
 SAM := $(SAM_VENV)/bin/sam
+# `make check-template` records that it passed: sha256sum of the files it checked, then its
+# output. `make test` depends on that record, and tests/template/test_validate.py reads it
+# instead of running the SAM CLI, cfn-lint and checkov a second time on the same files.
+TEMPLATE_CHECKED := .template-check/passed
+TEMPLATE_CHECKED_FILES := template.yaml forwarder/template.yaml scripts/check-template.sh scripts/sam_transform.py
 CHECKOV_VENV := .checkov-venv
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -53,7 +58,7 @@ $(CHECKOV):
 drill: $(DRILL_STAMP) ## The local drill: every attack against an embedded moto AWS (ARGS="--help").
 	@$(VENV)/bin/python -m drill $(ARGS)
 
-test: $(STAMP) ## The whole test suite (unit, functional under moto, template, drill).
+test: $(STAMP) $(TEMPLATE_CHECKED) ## The whole test suite (unit, functional under moto, template, drill).
 	$(VENV)/bin/python -m pytest $(ARGS)
 
 reliability: $(STAMP) ## Faults injected, bad inputs, duplicates, lost alerts: the figures.
@@ -84,7 +89,17 @@ lint: $(STAMP) ## ruff and mypy (strict).
 	$(VENV)/bin/mypy layers/trailguard/trailguard cli/trailguard_cli functions drill
 
 check-template: $(STAMP) $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint (SAM and transformed), checkov.
-	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh
+	@rm -f $(TEMPLATE_CHECKED); mkdir -p $(dir $(TEMPLATE_CHECKED))
+	@sha256sum $(TEMPLATE_CHECKED_FILES) > $(TEMPLATE_CHECKED).hashes
+	set -o pipefail; SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) \
+	  bash scripts/check-template.sh | tee $(TEMPLATE_CHECKED).output
+	@{ cat $(TEMPLATE_CHECKED).hashes; echo "--- check-template output"; \
+	  cat $(TEMPLATE_CHECKED).output; } > $(TEMPLATE_CHECKED)
+	@rm -f $(TEMPLATE_CHECKED).hashes $(TEMPLATE_CHECKED).output
+
+# Checked once per change of the checked files: a fresh clone's `make test` checks first.
+$(TEMPLATE_CHECKED): $(TEMPLATE_CHECKED_FILES)
+	$(MAKE) --no-print-directory check-template
 
 # sam build needs python3.13 on PATH (pyenv provides it here).
 build: $(SAM) ## sam build: the layer (its Makefile) and the functions.
@@ -93,4 +108,5 @@ build: $(SAM) ## sam build: the layer (its Makefile) and the functions.
 ci: lint check-template test ## What CI runs (.ci/run also builds): lint, check-template, test.
 
 clean: ## Remove the virtualenvs and every cache.
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache \
+	  $(dir $(TEMPLATE_CHECKED))
