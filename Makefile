@@ -61,8 +61,14 @@ drill: $(DRILL_STAMP) ## The local drill: every attack against an embedded moto 
 test: $(STAMP) $(TEMPLATE_CHECKED) ## The whole test suite (unit, functional under moto, template, drill).
 	$(VENV)/bin/python -m pytest $(ARGS)
 
-reliability: $(STAMP) ## Faults injected, bad inputs, duplicates, lost alerts: the figures.
-	$(VENV)/bin/python scripts/reliability.py
+# The figures go to the terminal and into README.md's generated section "reliability"
+# (the handlers' own log lines, also on stdout, are left out of both).
+reliability: $(STAMP) ## Faults, bad inputs, duplicates, lost alerts: prints the figures, writes them into README.md.
+	@out=$$(mktemp); trap 'rm -f "$$out" "$$out.figures"' EXIT; \
+	  $(VENV)/bin/python scripts/reliability.py > "$$out"; status=$$?; \
+	  sed -n '/^trailguard reliability figures/,$$p' "$$out" | tee "$$out.figures"; \
+	  $(VENV)/bin/python scripts/write_readme_section.py reliability "make reliability" \
+	    < "$$out.figures" || status=1; exit $$status
 
 # Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
 # moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in
