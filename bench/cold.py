@@ -80,9 +80,11 @@ def main() -> None:
     init = {"trailguard": _init_trailguard, "bare": _init_bare, "c7n": _init_c7n}[spec["side"]]
 
     started_at = time.time()
+    cpu_started = time.process_time()
     started = time.perf_counter()
     handler = init(spec)
     initialised = time.perf_counter()
+    init_cpu = time.process_time() - cpu_started
     outcome = None
     if event is not None:
         result = handler(event, Context(spec["function"]))  # type: ignore[operator]
@@ -94,6 +96,7 @@ def main() -> None:
             {
                 "started_at": started_at,
                 "init_s": initialised - started,
+                "init_cpu_s": init_cpu,
                 "invoke_s": finished - initialised,
                 "total_s": finished - started,
                 "outcome": outcome,

@@ -40,6 +40,9 @@ LAYER = ROOT / "layers" / "trailguard"
 FUNCTIONS = ROOT / "functions"
 COLD = ROOT / "bench" / "cold.py"
 TRAIL_FUNCTION = "RestoreTrailFunction"
+# Lambda gives a function one vCPU's worth of CPU at 1,769 MB, and CPU in proportion to
+# memory below that (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+VCPU_MB = 1769
 
 # The clients each function can use (the adapters it reaches; see runtime.py).
 # The bare floor creates the same ones.
@@ -233,6 +236,8 @@ class Bench:
         world = World()
         self.world = world
         self.parameters = dict(world.parameters)
+        globals_ = tpl.load_template().get("Globals", {}).get("Function", {})
+        self.results["memory_size_mb"] = int(globals_.get("MemorySize", 128))
         layer = tpl.resources().get("TrailguardLayer", {})
         self.layer_build_method = str(layer.get("Metadata", {}).get("BuildMethod", ""))
         self.function_env = {
@@ -382,6 +387,7 @@ class Bench:
     def _cold_summary(results: list[Any]) -> dict[str, Any]:
         return {
             "init": stats([r["init_s"] for r in results]),
+            "init_cpu": stats([r["init_cpu_s"] for r in results]),
             "process": stats([r["process_s"] for r in results]),
             "modules": results[0]["modules"],
         }
@@ -961,6 +967,31 @@ def _cold_rows(r: Mapping[str, Any]) -> list[list[str]]:
             key="init",
         )
     )
+    memory = int(r["memory_size_mb"])
+    share = min(1.0, memory / VCPU_MB)
+    rows.append(
+        _row(
+            "1 ... CPU time of that init, on one full core of this machine",
+            shipped["trailguard"],
+            bare,
+            c7n,
+            "information",
+            key="init_cpu",
+        )
+    )
+    cpu = _med(shipped["trailguard"], "init_cpu") or 0.0
+    rows.append(
+        [
+            f"1 ... the same CPU time at the template's MemorySize {memory} MB "
+            f"({share:.2f} of a vCPU in Lambda; estimate: CPU time / share)",
+            f"{1000 * cpu / share:.0f} ms",
+            f"{1000 * (_med(bare, 'init_cpu') or 0.0) / share:.0f} ms",
+            f"{1000 * (_med(c7n, 'init_cpu') or 0.0) / share:.0f} ms",
+            "-",
+            "-",
+            "information",
+        ]
+    )
     rows.append(
         _row(
             "1 ... trailguard's layer without bytecode (as BuildMethod: python3.13 would ship it)",
@@ -1258,6 +1289,24 @@ def imports_text(imports: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def readme_text(results: Mapping[str, Any], table: str) -> str:
+    m, samples = results["machine"], results["samples"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    profile = h.read_json(h.LATENCY_PROFILE)
+    delays = ", ".join(
+        [f"{profile['default_ms']} ms per call by default"]
+        + [f"{k} {v['ms']} ms" for k, v in profile["operations"].items()]
+    )
+    return (
+        f"Measured on {m['date']} at commit {m['commit']}, on {m['nproc']} cores "
+        f"({m['cpu']}), Python {m['python']}; {versions}. Samples per side: "
+        f"{samples['cold']} cold, {samples['warm']} warm, {samples['latency']} warm under "
+        f"the latency profile ({delays}), storms of {samples['storm']} events. Each cell: "
+        f"median (min-max). The run took {results['seconds'] / 60:.1f} minutes.\n\n"
+        f"{table}\n\n```\n{imports_text(results['imports'])}\n```\n"
+    )
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
@@ -1361,6 +1410,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     (WORK / f"{stem}.md").write_text(text)
     print(text)
+    if not args.quick:
+        from scripts.readme_sections import replace_section  # noqa: PLC0415
+
+        replace_section("performance", readme_text(results, table))
     print(f"({results['seconds']:.0f} s; bench/work/{stem}.json, bench/work/{stem}.md)")
     return 0
 

@@ -34,13 +34,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
-
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _CALLERS = (
     ("trailguard/", "trailguard"),
@@ -136,6 +129,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ready", required=True, help="file to write the port to once serving")
     args = parser.parse_args()
+    # Imported here: the middleware above is importable (and tested) without moto[server].
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
 
     app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
     # Port 0: the kernel picks a free port on the loopback interface.
