@@ -33,15 +33,25 @@ help: ## List the targets (this text).
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
 	  | sed -E 's/^([a-zA-Z_-]+):.*## (.*)$$/  \1\t\2/' | expand -t 18
 
+# What makes a first `make drill` take seconds, not a minute: the interpreter's own pip
+# installs into the virtualenv (pip >= 22.3: --python), so the virtualenv needs no pip of its
+# own (ensurepip alone takes seconds), and without compiling every module of moto and botocore
+# up front (--no-compile): the drill compiles only what it imports, once. Without such a pip,
+# the virtualenv gets its own.
+OUTER_PIP = $(shell $(PYTHON) -m pip --help 2>/dev/null | grep -q -- '--python <python>' && echo yes)
+DRILL_PIP = $(if $(OUTER_PIP),$(PYTHON) -m pip --python $(VENV)/bin/python,$(VENV)/bin/python -m pip)
+
 $(DRILL_STAMP): $(DRILL_REQUIREMENTS)
 	@echo "drill: installing what it runs with into $(VENV) (boto3, moto, Powertools, PyYAML), once"
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install --quiet --quiet --disable-pip-version-check -r requirements-drill.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(if $(OUTER_PIP),--without-pip) $(VENV)
+	@$(DRILL_PIP) install --quiet --quiet --disable-pip-version-check --no-compile \
+	  -r requirements-drill.txt
 	@rm -f $(VENV)/.drill-installed-*; touch $@
 
 # The development set includes the drill's: once it is installed, the drill's stamp is too.
 $(STAMP): $(DEV_REQUIREMENTS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* $(VENV)/.drill-installed-*; touch $@ $(DRILL_STAMP)
 
