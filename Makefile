@@ -51,7 +51,7 @@ $(DRILL_STAMP): $(DRILL_REQUIREMENTS)
 # The development set includes the drill's: once it is installed, the drill's stamp is too.
 $(STAMP): $(DEV_REQUIREMENTS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
+	$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip >/dev/null
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* $(VENV)/.drill-installed-*; touch $@ $(DRILL_STAMP)
 
