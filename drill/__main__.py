@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Play attacks on an organization trail against a local moto AWS with "
         "trailguard deployed from template.yaml, and show what trailguard does.",
         epilog="Exit status: 0 all good, 1 an invariant left broken, "
-        "3 trailguard did not do what a scenario expects, 2 bad usage.",
+        "3 trailguard did not do what a scenario expects, 2 bad usage. "
+        "With --cli, a drill that passed exits with the command line's status.",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--cli",
-        metavar="ARGS",
+        metavar="ARGS...",
         nargs=argparse.REMAINDER,
         help="after the attacks, run the operator command line (bin/trailguard) with ARGS "
         "against the drill's world, e.g. --cli status; it must come last. The world's "
