@@ -26,7 +26,15 @@ from drill.events import now, renewed
 from drill.handler_output import HandlerOutput
 from drill.invariants import EVERY_CHECK, check
 from drill.routing import deliver
-from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, BEFORE, AfterPlays, DrillReport, Play, _run
+from drill.runner import (
+    AFTER_ATTACK,
+    AFTER_TRAILGUARD,
+    BEFORE,
+    AfterPlays,
+    DrillReport,
+    Play,
+    run_plays,
+)
 from drill.scenarios import MOTO_SERVICE_LINKED_ROLE
 from drill.world import REGION, World, aws_client
 
@@ -281,4 +289,4 @@ def run_replay(
 
         return step
 
-    return _run("replay", [step_for(item) for item in items], on_play, after=after)
+    return run_plays("replay", [step_for(item) for item in items], on_play, after=after)

@@ -194,13 +194,15 @@ PlayStep = Callable[[World, HandlerOutput], Play]
 AfterPlays = Callable[[World], None]
 
 
-def _run(
+def run_plays(
     kind: str,
     steps: Iterable[PlayStep],
     on_play: Callable[[Play], None] | None,
     observe: tuple[str, ...] = (),
     after: AfterPlays | None = None,
 ) -> DrillReport:
+    """Play `steps` in turn against one seeded world (scenarios, or a replay's events);
+    `after` runs in that world after the last play, before the final checks."""
     output = HandlerOutput()
     started_at, started = event_time(now()), time.perf_counter()
     plays = []
@@ -245,4 +247,4 @@ def run_scenarios(
     observe = tuple(
         dict.fromkeys(key for s in scenarios for key in s.watches if key not in EVERY_CHECK)
     )
-    return _run("scenarios", [_scenario_step(s) for s in scenarios], on_play, observe, after)
+    return run_plays("scenarios", [_scenario_step(s) for s in scenarios], on_play, observe, after)

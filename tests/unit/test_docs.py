@@ -70,6 +70,18 @@ def test_the_readme_links_every_doc() -> None:
     assert {f"docs/{name}" for name in REQUIRED} <= linked
 
 
+def test_every_test_a_doc_names_exists() -> None:
+    """A doc that names a test as the cover of something names a test that is there."""
+    defined = {
+        name
+        for source in (ROOT / "tests").rglob("test_*.py")
+        for name in re.findall(r"^def (test_\w+)", source.read_text(), re.MULTILINE)
+    }
+    named = {name for page in PAGES for name in re.findall(r"`(test_\w+)`", page.read_text())}
+    assert named, "the docs name the tests that cover each gap"
+    assert named - defined == set()
+
+
 def test_the_link_check_can_fail(tmp_path: Path) -> None:
     """The checks above are not vacuous: a broken link and a missing anchor are found."""
     page = tmp_path / "page.md"
