@@ -15,7 +15,6 @@ where nothing changed.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,8 +34,9 @@ from drill.runner import (
     Play,
     run_plays,
 )
-from drill.scenarios import MOTO_SERVICE_LINKED_ROLE
+from drill.scenarios import MOTO_SERVICE_LINKED_ROLE, Attack
 from drill.world import REGION, World, aws_client
+from trailguard.protected.trailguard_itself import base_name  # DeleteFunction20150331
 
 # EventBridge's detail-type for each CloudTrail eventType.
 DETAIL_TYPES = {
@@ -44,8 +44,6 @@ DETAIL_TYPES = {
     "AwsConsoleSignIn": "AWS Console Sign In via CloudTrail",
     "AwsServiceEvent": "AWS Service Event via CloudTrail",
 }
-# Lambda's CloudTrail event names carry an API version: DeleteFunction20150331.
-_API_VERSION = re.compile(r"\d{8}(v\d+)?$")
 
 
 class ReplayError(ValueError):
@@ -141,25 +139,9 @@ def _to_shape(value: Any, shape: Any, dropped: list[str], where: str) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Call:
-    """The API call an event records, ready to make with boto3."""
-
-    service: str
-    operation: str
-    parameters: dict[str, Any]
-    dropped: tuple[str, ...]  # requestParameters the API does not take
-
-    def describe(self) -> str:
-        shown = " ".join(
-            f"{k}={v if isinstance(v, str) else json.dumps(v, separators=(',', ':'))}"
-            for k, v in self.parameters.items()
-        )
-        return f"{self.service}:{self.operation} {shown}".strip()
-
-
-def recorded_call(event: dict[str, Any]) -> Call:
-    """eventSource, eventName and requestParameters as the boto3 call they record.
+def recorded_call(event: dict[str, Any]) -> tuple[Attack, tuple[str, ...]]:
+    """eventSource, eventName and requestParameters as the call they record, made the way
+    the drill's scenarios make theirs, and the requestParameters the API does not take.
     ReplayError when the event records no call the drill can make."""
     detail = event.get("detail")
     if not isinstance(detail, dict):
@@ -178,7 +160,7 @@ def recorded_call(event: dict[str, Any]) -> Call:
     except Exception as exc:  # an unknown service: botocore's UnknownServiceError
         raise ReplayError(f"no AWS API for {source}: {exc}") from exc
     model = client.meta.service_model
-    operation = _API_VERSION.sub("", name)
+    operation = base_name(name)
     if operation not in model.operation_names:
         raise ReplayError(f"{service} has no API operation {operation}")
     dropped: list[str] = []
@@ -193,14 +175,7 @@ def recorded_call(event: dict[str, Any]) -> Call:
     ) == "AWSServiceRoleForCloudTrail":
         # moto names the role after the lower-case service name (see drill/scenarios.py).
         parameters["RoleName"] = MOTO_SERVICE_LINKED_ROLE
-    return Call(service, operation, dict(parameters), tuple(dropped))
-
-
-def make_call(call: Call) -> None:
-    from botocore import xform_name
-
-    method = getattr(aws_client(call.service), xform_name(call.operation))
-    method(**call.parameters)
+    return Attack(service, operation, dict(parameters)), tuple(dropped)
 
 
 # ------------------------------------------------------------------ playing
@@ -222,7 +197,7 @@ def replay(world: World, path: Path, item: Replayed, output: HandlerOutput, appl
         )
     if apply:
         try:
-            call = recorded_call(event)
+            call, dropped = recorded_call(event)
         except ReplayError as exc:
             notes.append(f"--apply: no call made: {exc}")
         else:
@@ -231,10 +206,10 @@ def replay(world: World, path: Path, item: Replayed, output: HandlerOutput, appl
             event = renewed(event, at)
             attacked_at = str(event["detail"]["eventTime"])
             attacks = (call.describe(),)
-            if call.dropped:
-                notes.append("--apply: not API parameters, left out: " + ", ".join(call.dropped))
+            if dropped:
+                notes.append("--apply: not API parameters, left out: " + ", ".join(dropped))
             try:
-                make_call(call)
+                call.perform()
             except Exception as exc:  # the world refused the call: say so, deliver anyway
                 attack_error = f"{type(exc).__name__}: {exc}"
                 problems.append(
