@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from tests.fakes import BASELINE, REF, make_deps
 from tests.functional.helpers import fresh
