@@ -1,4 +1,5 @@
-"""`trailguard status`: every invariant, read-only: OK, DRIFTED or ERROR, with details."""
+"""`trailguard status`: every invariant, read-only: OK, DRIFTED or ERROR, with details;
+then, when the stack was read, trailguard's own health (self_health.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from trailguard_cli.command import Command
 from trailguard_cli.context import Context
 from trailguard_cli.errors import EXIT_DRIFT, EXIT_ERROR, EXIT_OK, operator_hint
 from trailguard_cli.output import as_json, aws_text, ident
+from trailguard_cli.self_health import PROBLEM, check_self, format_self
 
 OK, DRIFTED, ERROR = "OK", "DRIFTED", "ERROR"
 
@@ -160,23 +162,45 @@ def format_status(checks: Sequence[Check]) -> str:
     return "\n".join(lines)
 
 
+NOT_CHECKED = "with --table the stack is not read"
+
+
 def run(ctx: Context, args: argparse.Namespace, stdin: TextIO) -> int:
     checks = check_status(ctx.deps)
+    stack = ctx.deployment.stack_name
+    itself = check_self(ctx.deployment) if stack else []
     code = status_exit(checks)
+    states = {c.state for c in itself}
+    if ERROR in states:
+        code = EXIT_ERROR
+    elif PROBLEM in states and code == EXIT_OK:
+        code = EXIT_DRIFT
     if ctx.as_json:
         document = {
             "schema": "trailguard.status/1",
             "ok": code == EXIT_OK,
             "drifted": sum(1 for c in checks if c.state == DRIFTED),
-            "errors": sum(1 for c in checks if c.state == ERROR),
+            "errors": sum(1 for c in checks if c.state == ERROR)
+            + sum(1 for c in itself if c.state == ERROR),
+            "problems": sum(1 for c in itself if c.state == PROBLEM),
             "context": ctx.context_document(),
             "checks": [c.as_dict() for c in checks],
+            "self": (
+                {"checked": True, "stack": stack, "checks": [c.as_dict() for c in itself]}
+                if stack
+                else {"checked": False, "reason": NOT_CHECKED}
+            ),
         }
         ctx.say(as_json(document))
     else:
         ctx.say(ctx.header("status"))
         ctx.say()
         ctx.say(format_status(checks))
+        ctx.say()
+        if stack:
+            ctx.say(format_self(stack, itself))
+        else:
+            ctx.say(f"trailguard itself: not checked ({NOT_CHECKED}).")
     return code
 
 
