@@ -158,8 +158,15 @@ def _describe_stacks(world: World, status: str) -> dict[str, Any]:
 
 @contextmanager
 def cloudformation(
-    world: World, itself: Itself, status: str = "UPDATE_COMPLETE", resources_error: str = ""
+    world: World,
+    itself: Itself,
+    status: str = "UPDATE_COMPLETE",
+    resources_error: str = "",
+    *,
+    lists_resources: bool = True,
 ) -> Iterator[None]:
+    """CloudFormation's answers, in order: DescribeStacks, then (for status)
+    ListStackResources; any other CloudFormation call fails the test."""
     from botocore.stub import Stubber
 
     from trailguard import clients
@@ -167,7 +174,9 @@ def cloudformation(
     # The client the CLI will get: trailguard's client factory caches one per region.
     stubber = Stubber(clients.client("cloudformation", REGION))
     stubber.add_response("describe_stacks", _describe_stacks(world, status), {"StackName": STACK})
-    if resources_error:
+    if not lists_resources:
+        pass
+    elif resources_error:
         stubber.add_client_error(
             "list_stack_resources", resources_error, "User is not authorized", 403
         )
