@@ -65,11 +65,14 @@ class SelfCheck:
 # ---------------------------------------------------------------- judges (pure)
 
 _BROKEN_STACK = ("FAILED", "ROLLBACK_COMPLETE", "DELETE_")
+# Rolled back to the previous template: stable, running what was deployed before.
+_ROLLED_BACK_UPDATE = ("UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_COMPLETE")
 
 
 def judge_stack(name: str, status: str) -> SelfCheck:
-    broken = any(mark in status for mark in _BROKEN_STACK) and status != "UPDATE_ROLLBACK_COMPLETE"
-    if broken:
+    status = aws_text(status, 60)
+    broken = any(mark in status for mark in _BROKEN_STACK)
+    if broken and status not in _ROLLED_BACK_UPDATE:
         return SelfCheck(
             "stack is deployed",
             name,
