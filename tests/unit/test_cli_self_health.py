@@ -5,9 +5,12 @@ The same checks against moto are in tests/functional/test_cli_status_self.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
 from drill import template as tpl
 from trailguard_cli import aws
@@ -179,3 +182,91 @@ def test_table() -> None:
         "PROBLEM: 1 of 3 checks of trailguard itself. trailguard may be blind: read its "
         "alerts, then redeploy the stack to restore it.",
     ]
+
+
+# ---------------------------------------------------------------- AWS answers (Stubber)
+
+
+@pytest.fixture
+def stubbed() -> Iterator[Callable[[str], Stubber]]:
+    """A Stubber on the client the CLI will get from trailguard's client factory."""
+    from trailguard import clients
+
+    clients.reset_clients()
+    stubbers: list[Stubber] = []
+
+    def stub(service: str) -> Stubber:
+        stubber = Stubber(clients.client(service, "us-east-1"))
+        stubber.activate()
+        stubbers.append(stubber)
+        return stubber
+
+    yield stub
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()
+    clients.reset_clients()
+
+
+def _resource(n: int) -> dict[str, Any]:
+    return {
+        "LogicalResourceId": f"Rule{n}",
+        "PhysicalResourceId": f"trailguard-Rule{n}-1A2B3C4D5E6F",
+        "ResourceType": "AWS::Events::Rule",
+        "LastUpdatedTimestamp": NOW,
+        "ResourceStatus": "CREATE_COMPLETE",
+    }
+
+
+def test_stack_resources_follow_next_token(stubbed: Callable[[str], Stubber]) -> None:
+    cloudformation = stubbed("cloudformation")
+    cloudformation.add_response(
+        "list_stack_resources",
+        {"StackResourceSummaries": [_resource(1)], "NextToken": "page-2"},
+        {"StackName": "trailguard"},
+    )
+    cloudformation.add_response(
+        "list_stack_resources",
+        {"StackResourceSummaries": [_resource(2)]},
+        {"StackName": "trailguard", "NextToken": "page-2"},
+    )
+
+    found = aws.stack_resources("trailguard", "us-east-1")
+
+    assert [r.logical_id for r in found] == ["Rule1", "Rule2"]
+    assert found[1].physical_id == "trailguard-Rule2-1A2B3C4D5E6F"
+
+
+def test_alarms_are_asked_for_100_names_at_a_time(stubbed: Callable[[str], Stubber]) -> None:
+    cloudwatch = stubbed("cloudwatch")
+    names = [f"trailguard-Alarm{n}" for n in range(150)]
+    for batch in (names[:100], names[100:]):
+        cloudwatch.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [{"AlarmName": batch[0], "StateValue": "OK"}]},
+            {"AlarmNames": batch, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
+        )
+
+    found = aws.alarms(names, "us-east-1")
+
+    assert sorted(found) == ["trailguard-Alarm0", "trailguard-Alarm100"]
+
+
+def test_a_missing_function_or_rule_is_none_not_an_error(
+    stubbed: Callable[[str], Stubber],
+) -> None:
+    stubbed("lambda").add_client_error(
+        "get_function_concurrency", "ResourceNotFoundException", "Function not found", 404
+    )
+    stubbed("events").add_client_error(
+        "describe_rule", "ResourceNotFoundException", "Rule r does not exist.", 400
+    )
+
+    assert aws.reserved_concurrency("gone", "us-east-1") is None
+    assert aws.rule_state("r", "default", "us-east-1") is None
+
+
+def test_no_reserved_concurrency_is_absent(stubbed: Callable[[str], Stubber]) -> None:
+    stubbed("lambda").add_response("get_function_concurrency", {}, {"FunctionName": "f"})
+
+    assert aws.reserved_concurrency("f", "us-east-1") == aws.ABSENT
