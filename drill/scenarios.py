@@ -243,10 +243,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         watches=("trailguard-rule",),
         function_id="AlertSelfTamperingFunction",
-        expected_outcomes=(("detected",),),
-        expected_alerts=("CRITICAL detected",),
-        note="trailguard alerts and leaves the rule disabled: the fix is a redeploy by a human "
-        "who has read the alert; the trail's invariants are untouched",
+        expected_outcomes=REPAIRED,
+        expected_alerts=("CRITICAL repaired",),
+        note="trailguard re-enables its rule, verifies it, and sends a CRITICAL that names who "
+        "disabled it; the trail's invariants are untouched",
         request_parameters={"name": WATCHED_RULE},
     ),
 )

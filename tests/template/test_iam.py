@@ -33,7 +33,16 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, sns
+from trailguard.adapters import (
+    baseline_store,
+    cloudtrail,
+    cloudwatch,
+    events_rules,
+    iam,
+    kms,
+    organizations,
+    sns,
+)
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -77,8 +86,12 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
     | sns.IAM_ACTIONS,
-    # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
-    "alert_self_tampering": sns.IAM_ACTIONS,
+    # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
+    # the alert key, alarm actions and rules of trailguard's own.
+    "alert_self_tampering": sns.IAM_ACTIONS
+    | kms.IAM_ACTIONS
+    | cloudwatch.IAM_ACTIONS
+    | events_rules.IAM_ACTIONS,
 }
 
 # Granted beyond the adapters' own calls, and why.

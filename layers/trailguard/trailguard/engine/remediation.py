@@ -23,6 +23,7 @@ from trailguard.ports import (
     AlertSink,
     BaselineStore,
     DeliveryLedger,
+    OwnResources,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
@@ -51,6 +52,8 @@ class Dependencies:
     storm: StormDamper = field(default_factory=StormDamper)
     # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
+    # trailguard's own alert key, alarms and rules (protected/trailguard_itself.py).
+    own: OwnResources | None = None
 
 
 @dataclass(frozen=True)
