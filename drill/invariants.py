@@ -119,6 +119,17 @@ def _watched_rule(world: World) -> Check:
     return Check("trailguard-rule", label, state == "ENABLED", state)
 
 
+def _alert_key(world: World) -> Check:
+    import boto3
+
+    key = world.environment["ALERT_KEY_ARN"].rsplit("/", 1)[-1]
+    state = str(
+        boto3.client("kms", region_name=REGION).describe_key(KeyId=key)["KeyMetadata"]["KeyState"]
+    )
+    # Restored by trailguard (EnableKey, CancelKeyDeletion): an invariant where watched.
+    return Check("alert-key", "trailguard's alert topic key", state == "Enabled", state)
+
+
 INVARIANTS: dict[str, Callable[[World], Check]] = {
     "trusted-access": _trusted_access,
     "service-linked-role": _service_linked_role,
@@ -128,6 +139,7 @@ INVARIANTS: dict[str, Callable[[World], Check]] = {
 }
 OBSERVATIONS: dict[str, Callable[[World], Check]] = {
     "trailguard-rule": _watched_rule,
+    "alert-key": _alert_key,
 }
 CHECKS: dict[str, Callable[[World], Check]] = {**INVARIANTS, **OBSERVATIONS}
 EVERY_CHECK = tuple(INVARIANTS)  # every invariant; observations are a scenario's to watch

@@ -81,6 +81,16 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "schedule": delivery.schedule or None,
         "invocations": [_invocation(i) for i in delivery.invocations],
         "alerts": [_alert(a) for a in delivery.alerts],
+        "witnessed": [
+            {
+                "rule": w.rule_id,
+                "outcome": w.outcome,
+                "label": w.label,
+                "subject": w.subject or None,
+                "message": w.message,
+            }
+            for w in delivery.witnessed
+        ],
     }
 
 

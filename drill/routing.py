@@ -103,6 +103,8 @@ class Delivery:
     invocations: tuple[Invocation, ...]
     alerts: tuple[DeliveredAlert, ...]
     schedule: str = ""  # the schedule's expression when a schedule fired, "" for an event
+    # What the witness (drill/witness.py, once a scenario deployed it) saw and did.
+    witnessed: tuple[Any, ...] = ()
 
 
 def matching_rules(event: dict[str, Any]) -> list[tpl.Rule]:
@@ -144,7 +146,7 @@ def _invoke(
 
 def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Delivery:
     invocations = tuple(_invoke(world, rule, event, output) for rule in matching_rules(event))
-    return Delivery(event, invocations, tuple(world.drain_alerts()))
+    return Delivery(event, invocations, tuple(world.drain_alerts()), "", _witnessed(world))
 
 
 def expression(world: World, schedule: Schedule) -> str:
@@ -159,4 +161,14 @@ def fire(world: World, schedule: Schedule, output: HandlerOutput, at: datetime) 
     """The schedule's rule fires: its function gets a Scheduled Event, whatever happened."""
     event = scheduled_event(schedule.rule_name, at)
     invocation = _invoke(world, schedule, event, output)
-    return Delivery(event, (invocation,), tuple(world.drain_alerts()), expression(world, schedule))
+    return Delivery(
+        event,
+        (invocation,),
+        tuple(world.drain_alerts()),
+        expression(world, schedule),
+        _witnessed(world),
+    )
+
+
+def _witnessed(world: World) -> tuple[Any, ...]:
+    return tuple(world.witness.deliver_pending()) if world.witness is not None else ()

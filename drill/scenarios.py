@@ -70,6 +70,11 @@ class Scenario:
     detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
     # Set in the event's requestParameters: the names the attack really used.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # Run on the world before anything else (deploys what the scenario needs).
+    setup: Callable[[Any], None] | None = None
+    # What the witness (companions/witness) passes on, as "SEVERITY outcome" of each
+    # alert or "heartbeat healthy|broken"; None: not checked.
+    expected_witness: tuple[str, ...] | None = None
 
     @property
     def deliveries(self) -> int:
@@ -251,4 +256,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+from drill.scenarios_selfprot import SELFPROT_SCENARIOS  # noqa: E402 (uses the classes above)
+
+SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS)
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

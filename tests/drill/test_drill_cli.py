@@ -40,8 +40,8 @@ def test_every_scenario_end_to_end() -> None:
     assert all(check["holds"] for check in run.report["invariants"])
     # trailguard's rule is re-enabled; it exists only where a scenario deployed it, so it
     # is checked there and shown at the end, not among every drill's invariants.
-    [rule] = run.report["observations"]
-    assert (rule["key"], rule["state"], rule["invariant"]) == ("trailguard-rule", "ENABLED", True)
+    observed = {c["key"]: (c["state"], c["invariant"]) for c in run.report["observations"]}
+    assert observed == {"trailguard-rule": ("ENABLED", True), "alert-key": ("Enabled", True)}
     assert "trailguard-rule" not in [check["key"] for check in run.report["invariants"]]
     assert "observed    trailguard's rule TrailChanged" in run.readable
     assert "OK: every invariant holds" in run.readable

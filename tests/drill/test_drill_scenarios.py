@@ -177,6 +177,23 @@ def _tamper_with_trailguard(world: World, play: Play) -> None:
     assert (after.invariant, after.state) == (True, "ENABLED")
 
 
+def _silence_alert_key(world: World, play: Play) -> None:
+    key = world.environment["ALERT_KEY_ARN"]
+    state = boto3.client("kms", region_name="us-east-1").describe_key(KeyId=key.split("/")[-1])
+    assert state["KeyMetadata"]["KeyState"] == "Enabled"
+    [delivery] = play.deliveries
+    [invocation] = delivery.invocations
+    assert invocation.actions == [f"EnableKey {key}: ok"]
+    # On-call got only the CRITICAL sent once the key was enabled again; the witness got
+    # the first one too, which the topic could not deliver.
+    alert = _only_alert(play)
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "repaired")
+    witnessed = [w for w in delivery.witnessed if w.outcome == "alerted"]
+    assert [w.label for w in witnessed] == ["CRITICAL detected", "CRITICAL repaired"]
+    assert all(w.event["account"] == "111111111111" for w in witnessed)
+    assert all(w.subject.startswith("[trailguard witness] CRITICAL") for w in witnessed)
+
+
 AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "disable-trusted-access": _trusted_access,
     "stop-logging": _stop_logging,
@@ -188,6 +205,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "duplicate-delivery": _duplicate_delivery,
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
+    "silence-alert-key": _silence_alert_key,
 }
 
 
