@@ -193,8 +193,10 @@ class Finding:
     verify: Callable[[], list[str]] | None = None  # remaining damage, empty when repaired
     manual_action: str = REDEPLOY
     alert_path: bool = False  # the alert topic cannot deliver until repaired
-    # A deployment (CloudFormation acting for the stack) is not a reason to trust it.
+    # Whether CloudFormation acting for the stack (invokedBy), or an allow-listed
+    # principal, makes it a deployment: alerted quietly instead of CRITICAL.
     deployment_counts: bool = True
+    allow_list_counts: bool = True
     details: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -242,6 +244,7 @@ def _function(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | N
                 manual_action="delete the function or give it its own role, then review what "
                 "it did with trailguard's role in CloudTrail",
                 deployment_counts=False,
+                allow_list_counts=False,
                 details=(f"role {clean_text(role, 512)}",),
             )
     if not ours or name == "CreateFunction":
@@ -355,7 +358,10 @@ def _stack(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None
         manual_action="find out who changed the stack; read its events "
         "(`aws cloudformation describe-stack-events`), check the parameters (Mode, "
         "AllowedPrincipalArns, ProtectedTrailNames), and redeploy trailguard as approved",
+        # CloudFormation never calls these for itself; an allow-listed deploy role updates
+        # the stack as its job, but deleting the guard is never routine.
         deployment_counts=False,
+        allow_list_counts=name != "DeleteStack",
     )
 
 
@@ -430,12 +436,14 @@ def self_tampering(event: ApiCallEvent, deps: Dependencies) -> Result:
     if verdict is Verdict.OWN_CHANGE:
         # trailguard never makes these calls: its role was used by something else.
         detail = f"made under trailguard's own role, which never makes this call. {detail}"
-    elif finding.deployment_counts and (
-        event.principal.invoked_by == CLOUDFORMATION or verdict is Verdict.ALLOWED
+    elif (finding.deployment_counts and event.principal.invoked_by == CLOUDFORMATION) or (
+        finding.allow_list_counts and verdict is Verdict.ALLOWED
     ):
         # Deployments change these resources all the time; say so, quietly. Removing
         # something is rarer than changing it: a WARNING.
-        removes = base_name(event.event_name).startswith(_REMOVING)
+        # A stack update can switch the mode or the allow-list: a WARNING too.
+        name = base_name(event.event_name)
+        removes = name.startswith(_REMOVING) or name in STACK_EVENTS
         severity = Severity.WARNING if removes else Severity.INFO
         return report_only(
             deps,
@@ -444,8 +452,8 @@ def self_tampering(event: ApiCallEvent, deps: Dependencies) -> Result:
             Outcome.ALLOWED,
             f"trailguard changed by a deployment: {finding.what}",
         )
-    elif verdict is Verdict.ALLOWED and event.event_name != "DeleteStack":
-        detail = f"made by an allow-listed principal. {detail}"
+    elif verdict is Verdict.ALLOWED:
+        detail = f"made by an allow-listed principal, which does not make this routine. {detail}"
     if not finding.silences:
         return report_only(
             deps,
