@@ -85,7 +85,9 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
-    | sns.IAM_ACTIONS,
+    | sns.IAM_ACTIONS
+    # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
+    | kms.IAM_ACTIONS,
     # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
     # the alert key, alarm actions and rules of trailguard's own.
     "alert_self_tampering": sns.IAM_ACTIONS

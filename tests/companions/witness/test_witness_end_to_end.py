@@ -84,7 +84,8 @@ def test_heartbeat_carries_each_invariant_and_a_broken_one_alerts(
     [healthy] = witness.deliver_pending()
     assert (healthy.rule_id, healthy.outcome) == ("Heartbeats", "heartbeat")
     statuses = {i["invariant"][:2]: i["status"] for i in healthy.event["detail"]["invariants"]}
-    assert statuses == {"I1": "holds", "I6": "holds", "I2": "holds"}
+    # tr: "trailguard itself is intact", the alert key as the schedule found it.
+    assert statuses == {"I1": "holds", "I6": "holds", "I2": "holds", "tr": "holds"}
     assert witness.heartbeats() == 1
 
     # A repair that fails: the trail's bucket is gone, the trail deleted.
@@ -126,3 +127,36 @@ def test_witness_patterns_pin_trailguards_account() -> None:
         assert pattern["account"] == [ACCOUNT]
         assert pattern["source"] == ["trailguard"]
     assert AUDIT_ACCOUNT != ACCOUNT
+
+
+def test_alert_key_disabled_without_an_event_is_found_by_the_schedule(
+    watched: tuple[World, Witness],
+) -> None:
+    world, witness = watched
+    key = world.environment["ALERT_KEY_ARN"]
+    aws("kms").disable_key(KeyId=key.rsplit("/", 1)[1])
+
+    world.invoke("ReconcileInvariantsFunction", {})
+
+    assert aws("kms").describe_key(KeyId=key.rsplit("/", 1)[1])["KeyMetadata"]["KeyState"] == (
+        "Enabled"
+    )
+    [on_call] = world.drain_alerts()
+    assert (on_call.severity, on_call.outcome) == ("CRITICAL", "repaired")
+    assert on_call.document["detectedBy"] == "schedule"
+    seen = witness.deliver_pending()
+    heartbeat = next(w for w in seen if w.rule_id == "Heartbeats")
+    [itself] = [
+        i
+        for i in heartbeat.event["detail"]["invariants"]
+        if i["invariant"] == "trailguard itself is intact"
+    ]
+    assert itself == {
+        "invariant": "trailguard itself is intact",
+        "resource": key,
+        "status": "repaired",
+    }
+    assert [w.label for w in seen if w.rule_id == "CriticalAlerts"] == [
+        "CRITICAL detected",
+        "CRITICAL repaired",
+    ]

@@ -17,6 +17,7 @@ from trailguard.domain.text import clean_text
 from trailguard.engine.reconciler import ReconcileReport
 from trailguard.protected.service_linked_role import INVARIANT as ROLE_INVARIANT
 from trailguard.protected.service_linked_role import ROLE_NAME
+from trailguard.protected.trailguard_itself import INVARIANT as SELF_INVARIANT
 from trailguard.protected.trusted_access import CLOUDTRAIL
 from trailguard.protected.trusted_access import INVARIANT as ACCESS_INVARIANT
 from trailguard.settings import Settings
@@ -50,11 +51,18 @@ def heartbeat(
     settings: Settings,
     account_id: str,
     at: datetime,
+    *,
     error: str = "",
+    alert_key: str = "",
 ) -> dict[str, Any]:
     """The heartbeat's detail. `report` None: the run failed before it could report
-    (`error` says why); every invariant's status is then unknown, so not healthy."""
+    (`error` says why); every invariant's status is then unknown, so not healthy.
+    `alert_key`: the scheduled check of the alert topic's key (holds/repaired/broken)."""
     invariants: list[dict[str, str]] = []
+    if alert_key:
+        invariants.append(
+            {"invariant": SELF_INVARIANT, "resource": settings.alert_key_arn, "status": alert_key}
+        )
     failures: list[str] = []
     if report is not None:
         for item in report.checked:

@@ -39,7 +39,7 @@ from trailguard.engine.remediation import (
     report_only,
     screen,
 )
-from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent
+from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, RemediationFailed
 
 logger = logging.getLogger("trailguard")
 INVARIANT = "trailguard itself is intact"
@@ -278,6 +278,39 @@ def _topic(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None
     return Finding(SILENCING[name], topic, True)
 
 
+KEY_MANUAL_ACTION = (
+    "enable the alert key (kms:CancelKeyDeletion, kms:EnableKey) and check its key policy "
+    "against template.yaml (AlertKey)"
+)
+
+
+def _key_repair(deps: Dependencies, what: str, pending_deletion: bool) -> Finding:
+    """Enable the alert key (cancelling its deletion first), verified by DescribeKey."""
+    assert deps.own is not None
+    keys = deps.own.alert_key
+    alert_key = deps.settings.alert_key_arn
+    steps = [Step("EnableKey", alert_key, lambda: keys.enable(alert_key))]
+    if pending_deletion:
+        # A cancelled deletion leaves the key disabled: cancel, then enable.
+        steps.insert(
+            0, Step("CancelKeyDeletion", alert_key, lambda: keys.cancel_deletion(alert_key))
+        )
+
+    def remaining() -> list[str]:
+        state = keys.state(alert_key)
+        return [] if state == "Enabled" else [f"the alert key is {state}"]
+
+    return Finding(
+        what,
+        alert_key,
+        True,
+        steps=tuple(steps),
+        verify=remaining,
+        manual_action=KEY_MANUAL_ACTION,
+        alert_path=True,
+    )
+
+
 def _key(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
     key = event.parameter("keyId", 2048)
     alert_key = deps.settings.alert_key_arn
@@ -293,28 +326,7 @@ def _key(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
             "sns.amazonaws.com and cloudwatch.amazonaws.com must be able to use the key",
             alert_path=name != "PutKeyPolicy",
         )
-    keys = deps.own.alert_key
-    steps = [Step("EnableKey", alert_key, lambda: keys.enable(alert_key))]
-    if name == "ScheduleKeyDeletion":
-        # A cancelled deletion leaves the key disabled: cancel, then enable.
-        steps.insert(
-            0, Step("CancelKeyDeletion", alert_key, lambda: keys.cancel_deletion(alert_key))
-        )
-
-    def remaining() -> list[str]:
-        state = keys.state(alert_key)
-        return [] if state == "Enabled" else [f"the alert key is {state}"]
-
-    return Finding(
-        SILENCING[name],
-        alert_key,
-        True,
-        steps=tuple(steps),
-        verify=remaining,
-        manual_action="enable the alert key (kms:CancelKeyDeletion, kms:EnableKey) and check "
-        "its key policy against template.yaml (AlertKey)",
-        alert_path=True,
-    )
+    return _key_repair(deps, SILENCING[name], pending_deletion=name == "ScheduleKeyDeletion")
 
 
 def _alarms(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
@@ -542,3 +554,43 @@ def _repair(deps: Dependencies, subject: Subject, finding: Finding, detail: str)
         detail=f"{failure or ''} {detail}".strip(),
     )
     fail_loudly(deps, alert, f"{subject.resource}: {'; '.join(remaining) or failure}")
+
+
+def check_alert_key(deps: Dependencies, account_id: str, detected_by: str = "schedule") -> str:
+    """The scheduled check of the alert key, for events that never arrived (the rule
+    deleted first, say): holds, repaired, or broken. Repairs and alerts as the event would."""
+    key = deps.settings.alert_key_arn
+    if not key or deps.own is None:
+        return ""
+    try:
+        state = deps.own.alert_key.state(key)
+    except AwsCallFailed as exc:
+        logger.warning("alert key could not be read", extra={"error": str(exc)})
+        return "broken"
+    if state == "Enabled":
+        return "holds"
+    what = (
+        f"the alert topic's KMS key is {clean_text(state, 32)}: no alert or alarm can be delivered"
+    )
+    subject = Subject(INVARIANT, key, account_id, deps.settings.region, None, detected_by)
+    repairable = state in ("Disabled", "PendingDeletion")
+    if deps.settings.detect_only or not repairable:
+        try:
+            report_only(
+                deps,
+                subject,
+                Severity.CRITICAL,
+                Outcome.DETECTED,
+                f"TRAILGUARD TAMPERED WITH: {what}",
+                manual_action=KEY_MANUAL_ACTION,
+            )
+        except AlertNotDelivered:
+            logger.warning("alert topic cannot deliver while its key is unusable")
+        return "broken"
+    try:
+        _repair(deps, subject, _key_repair(deps, what, state == "PendingDeletion"), "")
+    except RemediationFailed:
+        return "broken"
+    except AlertNotDelivered:
+        return "repaired"  # the key is back; the alert is logged and counted
+    return "repaired"
