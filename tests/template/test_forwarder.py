@@ -111,3 +111,9 @@ def test_forwarder_alarm_notifies_its_own_encrypted_topic() -> None:
     assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     key_statements = resources["AlarmKey"]["Properties"]["KeyPolicy"]["Statement"]
     assert {"Service": "cloudwatch.amazonaws.com"} in [s["Principal"] for s in key_statements]
+
+
+def test_cfn_lint_on_the_forwarder_template() -> None:
+    from tests.template.test_validate import _assert_lint_clean, _cfn_lint, _run
+
+    _assert_lint_clean(_run(_cfn_lint(), ROOT / "forwarder" / "template.yaml"))

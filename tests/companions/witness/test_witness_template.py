@@ -157,3 +157,10 @@ def test_witness_role_is_least_privilege() -> None:
 def test_topic_is_encrypted_and_the_bus_arn_is_an_output() -> None:
     assert RESOURCES["WitnessTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "WitnessKey"}
     assert TEMPLATE["Outputs"]["WitnessBusArn"]["Value"] == {"Fn::GetAtt": ["WitnessBus", "Arn"]}
+
+
+def test_cfn_lint_on_the_witness_template() -> None:
+    from drill.witness import TEMPLATE as PATH
+    from tests.template.test_validate import _assert_lint_clean, _cfn_lint, _run
+
+    _assert_lint_clean(_run(_cfn_lint(), PATH))
