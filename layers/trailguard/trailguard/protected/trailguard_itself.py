@@ -514,15 +514,19 @@ def _repair(deps: Dependencies, subject: Subject, finding: Finding, detail: str)
     records: list[ActionRecord] = []
     failure: AwsCallFailed | None = None
     for step in finding.steps:
+        # Targets come from the event (a rule's or alarm's name): shown cleaned.
+        target = clean_text(step.target, 1024)
+        code = ""
         try:
             step.run()
         except AwsCallFailed as exc:
-            records.append(ActionRecord(step.call, step.target, exc.code))
+            code = exc.code
             failure = exc
+        records.append(ActionRecord(step.call, target, code or "ok"))
+        if failure is not None:
             break
-        records.append(ActionRecord(step.call, step.target, "ok"))
     try:
-        remaining = finding.verify()
+        remaining = [clean_text(r, 1024) for r in finding.verify()]
     except AwsCallFailed as exc:
         remaining = [f"state could not be re-read: {exc}"]
         failure = failure or exc
