@@ -160,3 +160,18 @@ def test_alert_key_disabled_without_an_event_is_found_by_the_schedule(
         "CRITICAL detected",
         "CRITICAL repaired",
     ]
+
+
+def test_an_unreachable_witness_never_stops_an_alert(world: World) -> None:
+    # No witness stack at this ARN: PutEvents fails; the topic's alert still goes out.
+    world.apply_environment(
+        WITNESS_BUS_ARN="arn:aws:events:us-east-1:333333333333:event-bus/nobody-here"
+    )
+    sample = fresh(load_event("stop_logging.json"))
+    aws("cloudtrail").stop_logging(Name=world.trail_arn)
+
+    result = world.invoke("RestoreTrailFunction", sample)
+
+    assert result["outcome"] == "repaired"
+    [alert] = world.drain_alerts()
+    assert (alert.severity, alert.outcome) == ("HIGH", "repaired")

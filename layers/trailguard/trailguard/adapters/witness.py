@@ -40,7 +40,7 @@ def tell_witness(bus_arn: str, detail_type: str, detail: Mapping[str, Any]) -> b
 
 
 class WitnessAlertSink:
-    """The topic's sink, with every alert also sent to the witness bus first."""
+    """The topic's sink, with every alert also sent to the witness bus."""
 
     def __init__(self, topic: AlertSink, bus_arn: str, stack_name: str = "") -> None:
         self._topic = topic
@@ -49,12 +49,14 @@ class WitnessAlertSink:
         self.witnessed = 0  # alerts the witness bus accepted (for the logs and tests)
 
     def publish(self, alert: Alert) -> str:
-        # Before the topic: a topic that cannot deliver raises, and the witness
-        # must have heard by then.
-        document = {**alert_document(alert), "stack": self._stack_name}
-        if tell_witness(self._bus_arn, ALERT, document):
-            self.witnessed += 1
-        return self._topic.publish(alert)
+        # The topic first, so that a slow or unreachable witness never delays on-call;
+        # the witness in any case, also when the topic refused (that is what it is for).
+        try:
+            return self._topic.publish(alert)
+        finally:
+            document = {**alert_document(alert), "stack": self._stack_name}
+            if tell_witness(self._bus_arn, ALERT, document):
+                self.witnessed += 1
 
     def publish_rendered(self, rendered: RenderedAlert) -> str:
         # A held alert delivered on retry: the witness heard it the first time.
