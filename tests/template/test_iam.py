@@ -33,7 +33,17 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, delivery_ledger, iam, organizations, sns
+from trailguard.adapters import (
+    baseline_store,
+    cloudtrail,
+    cloudwatch,
+    delivery_ledger,
+    events_rules,
+    iam,
+    kms,
+    organizations,
+    sns,
+)
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -78,9 +88,15 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
-    | sns.IAM_ACTIONS,
-    # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
-    "alert_self_tampering": sns.IAM_ACTIONS,
+    | sns.IAM_ACTIONS
+    # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
+    | kms.IAM_ACTIONS,
+    # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
+    # the alert key, alarm actions and rules of trailguard's own.
+    "alert_self_tampering": sns.IAM_ACTIONS
+    | kms.IAM_ACTIONS
+    | cloudwatch.IAM_ACTIONS
+    | events_rules.IAM_ACTIONS,
 }
 
 # Granted beyond the adapters' own calls, and why.

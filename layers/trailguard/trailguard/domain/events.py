@@ -25,6 +25,10 @@ SOURCES = {
     "aws.lambda": "lambda.amazonaws.com",
     "aws.sns": "sns.amazonaws.com",
     "aws.dynamodb": "dynamodb.amazonaws.com",
+    # the alert path and the stack itself (issue 10, item 6)
+    "aws.kms": "kms.amazonaws.com",
+    "aws.cloudwatch": "monitoring.amazonaws.com",
+    "aws.cloudformation": "cloudformation.amazonaws.com",
 }
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")

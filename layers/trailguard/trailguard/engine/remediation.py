@@ -24,6 +24,7 @@ from trailguard.ports import (
     AlertSink,
     BaselineStore,
     DeliveryLedger,
+    OwnResources,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
@@ -55,6 +56,8 @@ class Dependencies:
     # Reads made for this invocation alongside the ledger claim (engine/handler.py),
     # by key; emptied at the start of every invocation, so never stale.
     prefetched: dict[str, Any] = field(default_factory=dict)
+    # trailguard's own alert key, alarms and rules (protected/trailguard_itself.py).
+    own: OwnResources | None = None
 
 
 @dataclass(frozen=True)
