@@ -9,7 +9,8 @@ from trailguard.domain.alerts import Alert
 from trailguard.domain.text import clean_text
 from trailguard.errors import AlertNotDelivered, AwsCallFailed
 from trailguard.ports import AlertSink
-from trailguard.render.sns import RenderedAlert, render
+from trailguard.render.fallback import render_safely
+from trailguard.render.sns import RenderedAlert
 from trailguard_cli.output import aws_text
 
 
@@ -44,7 +45,7 @@ class OperatorAlerts:
         self.undelivered: list[Undelivered] = []
 
     def publish(self, alert: Alert) -> str:
-        return self.publish_rendered(render(alert))
+        return self.publish_rendered(render_safely(alert))
 
     def publish_rendered(self, rendered: RenderedAlert) -> str:
         try:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from trailguard.domain.text import clean_text
 from trailguard.errors import AwsCallFailed
 
 T = TypeVar("T")
@@ -66,7 +67,8 @@ def translated(operation: str, iam_action: str) -> Iterator[None]:
     except ClientError as exc:
         error: dict[str, Any] = dict(exc.response.get("Error", {}))
         code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message", ""))[:300]
+        # AWS error messages echo request values (names, ARNs): shown as cleaned text.
+        message = clean_text(str(error.get("Message", "")), 300)
         raise AwsCallFailed(
             operation, code, message, hint_for(operation, code, iam_action)
         ) from exc
@@ -74,7 +76,7 @@ def translated(operation: str, iam_action: str) -> Iterator[None]:
         raise AwsCallFailed(
             operation,
             type(exc).__name__,
-            str(exc)[:300],
+            clean_text(str(exc), 300),
             "AWS could not be reached after retries: the next delivery or the scheduled "
             "reconciler will try again",
         ) from exc

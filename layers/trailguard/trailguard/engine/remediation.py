@@ -29,7 +29,7 @@ from trailguard.ports import (
     Trails,
     TrustedAccess,
 )
-from trailguard.render.sns import render
+from trailguard.render.fallback import render_safely
 from trailguard.settings import Settings
 
 logger = logging.getLogger("trailguard")
@@ -158,7 +158,7 @@ def notify(deps: Dependencies, alert: Alert) -> str:
         )
         if isinstance(exc, AlertNotDelivered):
             raise
-        raise AlertNotDelivered(str(exc), render(alert)) from exc
+        raise AlertNotDelivered(str(exc), render_safely(alert)) from exc
 
 
 def report_only(
