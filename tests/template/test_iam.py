@@ -33,7 +33,15 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, sns
+from trailguard.adapters import (
+    baseline_store,
+    cloudtrail,
+    events,
+    iam,
+    organizations,
+    securityhub,
+    sns,
+)
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -56,8 +64,12 @@ CLOUDTRAIL_READ_BY_ARN = cloudtrail.IAM_ACTIONS_READ - {"cloudtrail:DescribeTrai
 BASELINE_GET_PUT = frozenset({"dynamodb:GetItem", "dynamodb:PutItem"})
 BASELINE_SCAN = frozenset({"dynamodb:Scan"})
 
+# Every alert goes to the alert topic (and the chat topic), the default event bus and,
+# when turned on, Security Hub, and names the account alias (engine/destinations.py).
+ALERTING = sns.IAM_ACTIONS | events.IAM_ACTIONS | securityhub.IAM_ACTIONS | iam.IAM_ACTIONS_READ
+
 REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
-    "restore_trusted_access": organizations.IAM_ACTIONS | sns.IAM_ACTIONS,
+    "restore_trusted_access": organizations.IAM_ACTIONS | ALERTING,
     # Reads one trail by ARN (never lists trails), rebuilds it, re-enables trusted
     # access first when an organization trail needs it, records the new baseline
     # after an allow-listed change.
@@ -65,8 +77,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
     | BASELINE_GET_PUT
-    | sns.IAM_ACTIONS,
-    "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
+    | ALERTING,
+    "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
     "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT,
     # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
@@ -76,9 +88,9 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
-    | sns.IAM_ACTIONS,
+    | ALERTING,
     # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
-    "alert_self_tampering": sns.IAM_ACTIONS,
+    "alert_self_tampering": ALERTING,
 }
 
 # Granted beyond the adapters' own calls, and why.
@@ -479,9 +491,15 @@ def test_data_actions_are_scoped_to_trailguard_resources(
         "kms:GenerateDataKey": {"Fn::GetAtt": ["AlertKey", "Arn"]},
         "kms:Decrypt": {"Fn::GetAtt": ["AlertKey", "Arn"]},
     }
+    # The chat topic exists only with ChatNotifications=true.
+    chat_topic = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]}
     for action, resource in expectations.items():
         for granted in _resources_for(statements, action):
-            assert granted == resource, (function_id, action, granted)
+            assert granted == resource or (action == "sns:Publish" and granted == chat_topic), (
+                function_id,
+                action,
+                granted,
+            )
     for statement in statements_granting(statements, "kms:GenerateDataKey"):
         assert _string_equals(statement, "kms:ViaService") == [
             {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}

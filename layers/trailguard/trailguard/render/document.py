@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from trailguard.domain.alerts import Alert
+from trailguard.render import content
 
 
 def alert_document(alert: Alert) -> dict[str, Any]:
     event = alert.event
+    technique = content.technique(alert)
     document: dict[str, Any] = {
         "schema": "trailguard.alert/1",
         "severity": alert.severity.value,
@@ -28,6 +30,18 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "detail": alert.detail,
         "repairedAt": alert.repaired_at.isoformat() if alert.repaired_at else None,
         "secondsToRepair": alert.seconds_to_repair,
+        # Added fields (the schema only grows): who should look, where, and how to group.
+        "dedupKey": content.dedup_key(alert),
+        "accountAlias": alert.context.account_alias or None,
+        "stackName": alert.context.stack_name or None,
+        "technique": {
+            "id": technique.id,
+            "name": technique.name,
+            "tactic": technique.tactic,
+            "url": technique.url,
+        },
+        "nextSteps": content.next_steps(alert),
+        "links": content.links(alert),
     }
     if event is not None:
         document["event"] = {
