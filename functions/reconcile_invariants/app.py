@@ -14,8 +14,9 @@ logger = Logger(service="trailguard")
 metrics = Metrics()
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+# The scheduled event's id names every log line of this run (Powertools correlation_id).
+@logger.inject_lambda_context(log_event=False, correlation_id_path="id")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The heartbeat goes out first: its alarm must tell "not running" apart from
     # "running but failing" (that one has its own errors alarm).
