@@ -368,3 +368,20 @@ def test_asff_resource_types(event: Any) -> None:
         "Type": "AwsAccount",
         "Id": "AWS::::Account:111111111111",
     }
+
+
+# ------------------------------------------------------------------ the document read back
+
+
+@pytest.mark.parametrize("scheduled", [False, True])
+def test_document_reads_back_into_the_same_alert(event: Any, scheduled: bool) -> None:
+    from trailguard.render.document import alert_from_document
+
+    alert = _scheduled(event) if scheduled else _alert(event, detail="Storm: occurrence 2")
+    document = alert_document(alert)
+
+    again = alert_from_document(json.loads(json.dumps(document)))
+
+    assert alert_document(again) == document
+    assert chat.chat_message(again) == chat.chat_message(alert)
+    assert asff.asff_finding(again, "us-east-1", NOW) == asff.asff_finding(alert, "us-east-1", NOW)
