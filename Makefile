@@ -13,7 +13,7 @@ CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: drill test reliability bench lint check-template build ci clean
+.PHONY: drill test reliability bench lint check-template build package package-target readme-destinations ci clean
 
 $(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -70,8 +70,28 @@ check-template: $(STAMP) $(SAM) $(CHECKOV)
 	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh
 
 ## sam build needs python3.13 on PATH (pyenv provides it here).
+SAM_BUILD_DIR ?= .aws-sam/build
 build: $(SAM)
-	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build
+	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build --build-dir $(SAM_BUILD_DIR)
+
+## A packaged template for CloudFormation, CfCT, StackSets or the Serverless Application
+## Repository: sam build, then sam package uploads the artifacts and writes $(PACKAGED).
+## sam package always uploads (there is no offline package): it needs credentials and
+## S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1 for SAM's managed bucket.
+PACKAGED ?= .aws-sam/packaged.yaml
+S3_PREFIX ?= trailguard
+PACKAGE_TARGET = $(if $(S3_BUCKET),--s3-bucket $(S3_BUCKET) --s3-prefix $(S3_PREFIX),$(if $(RESOLVE_S3),--resolve-s3))
+
+package-target:
+	@test -n "$(PACKAGE_TARGET)" || { echo "make package: say where the artifacts go: S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1" >&2; exit 2; }
+
+package: package-target build
+	$(SAM) package --template-file $(SAM_BUILD_DIR)/template.yaml $(PACKAGE_TARGET) --output-template-file $(PACKAGED)
+	@echo "packaged template: $(PACKAGED)"
+
+## README examples of one alert at every destination, rendered by the code.
+readme-destinations: $(STAMP)
+	$(VENV)/bin/python scripts/destination_examples.py
 
 ci: lint check-template test
 
