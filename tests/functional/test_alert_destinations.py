@@ -127,7 +127,7 @@ def test_failing_destinations_never_block_the_alert_topic(
         CHAT_TOPIC_ARN=f"arn:aws:sns:{REGION}:{ACCOUNT}:no-such-topic",
         SECURITY_HUB_FINDINGS="true",
     )
-    hub = clients.client("securityhub", REGION)
+    hub = clients.best_effort_client("securityhub", REGION)
     with Stubber(hub) as stubber:
         stubber.add_response(
             "batch_import_findings",
@@ -163,7 +163,7 @@ def test_failing_destinations_never_block_the_alert_topic(
 
 def test_refused_finding_is_a_failure_not_a_delivery() -> None:
     findings = SecurityHubFindings(REGION)
-    hub = clients.client("securityhub", REGION)
+    hub = clients.best_effort_client("securityhub", REGION)
     finding = {
         "SchemaVersion": "2018-10-08",
         "Id": "trailguard-x",

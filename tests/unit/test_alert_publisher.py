@@ -209,3 +209,17 @@ def test_destination_settings_defaults() -> None:
     assert settings.chat_topic_arn == ""
     assert settings.security_hub_findings is False
     assert settings.log_group_name == "/trailguard/s/restore-trail"
+
+
+def test_optional_destinations_use_bounded_clients() -> None:
+    """A failing optional destination must not hold the invocation for long: one retry,
+    short timeouts (the alert topic keeps the standard, more patient client)."""
+    from trailguard import clients
+
+    clients.reset_clients()
+    patient = clients.client("sns", "us-east-1").meta.config
+    bounded = clients.best_effort_client("sns", "us-east-1").meta.config
+
+    assert bounded.retries["total_max_attempts"] == 2 < patient.retries["total_max_attempts"]
+    assert (bounded.connect_timeout, bounded.read_timeout) == (2, 5)
+    assert clients.best_effort_client("sns", "us-east-1") is not clients.client("sns", "us-east-1")

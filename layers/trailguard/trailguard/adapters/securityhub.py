@@ -22,7 +22,8 @@ class SecurityHubFindings:
         self._region = region
 
     def _client(self) -> Any:
-        return clients.client("securityhub", self._region)
+        # An optional destination: bounded retries and timeouts (clients.py).
+        return clients.best_effort_client("securityhub", self._region)
 
     def import_finding(self, finding: Mapping[str, Any]) -> None:
         response = call(

@@ -55,7 +55,8 @@ class SnsChatTopic:
         response = call(
             "Publish",
             "sns:Publish",
-            clients.client("sns", self._region).publish,
+            # An optional destination: bounded retries and timeouts (clients.py).
+            clients.best_effort_client("sns", self._region).publish,
             TopicArn=self._topic_arn,
             Message=json.dumps(dict(notification), ensure_ascii=False),
         )

@@ -166,8 +166,11 @@ def powertools_metric(name: str, unit: str, value: float) -> None:
     Metrics().add_metric(name=name, unit=unit, value=value)
 
 
-def build_publisher(settings: Settings, metric: Metric | None = None) -> AlertPublisher:
-    """The real destinations for `settings`."""
+def build_publisher(
+    settings: Settings, metric: Metric | None = None, topic: AlertTopic | None = None
+) -> AlertPublisher:
+    """The real destinations for `settings`; `topic` replaces the plain alert topic
+    (a sink that wraps it, for instance)."""
     from trailguard.adapters.events import put_events
     from trailguard.adapters.iam import IamGateway
     from trailguard.adapters.securityhub import SecurityHubFindings
@@ -175,7 +178,7 @@ def build_publisher(settings: Settings, metric: Metric | None = None) -> AlertPu
 
     return AlertPublisher(
         settings=settings,
-        topic=SnsAlertSink(settings.alert_topic_arn),
+        topic=topic or SnsAlertSink(settings.alert_topic_arn),
         put_event=put_events,
         chat=SnsChatTopic(settings.chat_topic_arn) if settings.chat_topic_arn else None,
         findings=SecurityHubFindings(settings.region) if settings.security_hub_findings else None,
