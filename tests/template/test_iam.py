@@ -36,6 +36,7 @@ from tests.template.helpers import (
 from trailguard.adapters import (
     baseline_store,
     cloudtrail,
+    delivery_ledger,
     events,
     iam,
     organizations,
@@ -77,6 +78,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
     | BASELINE_GET_PUT
+    # A StopLogging claim checks the trail's baseline in the same transaction.
+    | delivery_ledger.IAM_ACTIONS_PRECONDITION
     | ALERTING,
     "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
