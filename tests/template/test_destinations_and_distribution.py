@@ -62,6 +62,7 @@ def test_event_bus_grant_is_for_trailguard_events_on_the_default_bus(
         for resource in resources.values()
         if resource["Type"] == "AWS::IAM::Role"
         for policy in resource["Properties"].get("Policies", [])
+        if "PolicyDocument" in policy
         for statement in policy["PolicyDocument"]["Statement"]
         if statement.get("Action") == "events:PutEvents"
     ]
@@ -74,16 +75,24 @@ def test_event_bus_grant_is_for_trailguard_events_on_the_default_bus(
         assert statement["Condition"] == {"StringEquals": {"events:source": "trailguard"}}
 
 
-def test_findings_grant_is_for_the_accounts_own_product(resources: dict[str, Any]) -> None:
-    grants = [
-        statement
+def test_findings_grant_exists_only_with_security_hub_findings_on(
+    resources: dict[str, Any],
+) -> None:
+    conditional = [
+        policy["Fn::If"]
         for resource in resources.values()
         if resource["Type"] == "AWS::IAM::Role"
         for policy in resource["Properties"].get("Policies", [])
-        for statement in policy["PolicyDocument"]["Statement"]
-        if statement.get("Action") == "securityhub:BatchImportFindings"
+        if "Fn::If" in policy
     ]
-    assert len(grants) == 5
+    assert len(conditional) == 5
+    grants = []
+    for condition, policy, otherwise in conditional:
+        assert condition == "SendsSecurityHubFindings"
+        assert otherwise == {"Ref": "AWS::NoValue"}
+        [statement] = policy["PolicyDocument"]["Statement"]
+        assert statement["Action"] == "securityhub:BatchImportFindings"
+        grants.append(statement)
     for statement in grants:
         assert statement["Resource"] == {
             "Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}"

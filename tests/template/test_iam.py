@@ -32,6 +32,7 @@ from tests.template.helpers import (
     role_statements,
     statements_granting,
     sub_text,
+    unconditional,
 )
 from trailguard.adapters import (
     baseline_store,
@@ -280,7 +281,8 @@ def _policy_documents(resources: dict[str, Any]) -> list[tuple[str, dict[str, An
         for key in ("KeyPolicy", "PolicyDocument", "AssumeRolePolicyDocument"):
             if key in props:
                 found.append((logical_id, props[key]))
-        for policy in props.get("Policies", []) if isinstance(props.get("Policies"), list) else []:
+        for entry in props.get("Policies", []) if isinstance(props.get("Policies"), list) else []:
+            policy = unconditional(entry) if isinstance(entry, dict) else entry
             if isinstance(policy, dict) and "PolicyDocument" in policy:
                 found.append((logical_id, policy["PolicyDocument"]))
     return found
