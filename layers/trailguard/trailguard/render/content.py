@@ -134,13 +134,6 @@ def account_label(alert: Alert) -> str:
     return f"{alert.account_id} ({alias})" if alias else alert.account_id
 
 
-def who(alert: Alert) -> str:
-    event = alert.event
-    if event is None:
-        return "an unknown principal"
-    return event.principal.arn or event.principal.type or "an unknown principal"
-
-
 def next_steps(alert: Alert) -> list[str]:
     """What on-call should do now, most urgent first. trailguard's words only: an
     attacker-controlled value appears by reference ('the principal'), never inline."""
