@@ -26,7 +26,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help drill test reliability bench lint check-template build ci clean
+.PHONY: help drill test reliability bench lint check-template build package package-target readme-destinations ci clean
 
 help: ## List the targets (this text).
 	@echo "trailguard: make TARGET [ARGS=...]"
@@ -116,8 +116,28 @@ $(TEMPLATE_CHECKED): $(TEMPLATE_CHECKED_FILES)
 	$(MAKE) --no-print-directory check-template
 
 # sam build needs python3.13 on PATH (pyenv provides it here).
+SAM_BUILD_DIR ?= .aws-sam/build
 build: $(SAM) ## sam build: the layer (its Makefile) and the functions.
-	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build
+	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build --build-dir $(SAM_BUILD_DIR)
+
+## A packaged template for CloudFormation, CfCT, StackSets or the Serverless Application
+## Repository: sam build, then sam package uploads the artifacts and writes $(PACKAGED).
+## sam package always uploads (there is no offline package): it needs credentials and
+## S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1 for SAM's managed bucket.
+PACKAGED ?= .aws-sam/packaged.yaml
+S3_PREFIX ?= trailguard
+PACKAGE_TARGET = $(if $(S3_BUCKET),--s3-bucket $(S3_BUCKET) --s3-prefix $(S3_PREFIX),$(if $(RESOLVE_S3),--resolve-s3))
+
+package-target:
+	@test -n "$(PACKAGE_TARGET)" || { echo "make package: say where the artifacts go: S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1" >&2; exit 2; }
+
+package: package-target build ## sam build, then sam package (S3_BUCKET=<bucket> or RESOLVE_S3=1).
+	$(SAM) package --template-file $(SAM_BUILD_DIR)/template.yaml $(PACKAGE_TARGET) --output-template-file $(PACKAGED)
+	@echo "packaged template: $(PACKAGED)"
+
+## README examples of one alert at every destination, rendered by the code.
+readme-destinations: $(STAMP) ## README examples of one alert at every destination, rendered by the code.
+	$(VENV)/bin/python scripts/destination_examples.py
 
 ci: lint check-template test ## What CI runs (.ci/run also builds): lint, check-template, test.
 

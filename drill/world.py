@@ -268,7 +268,12 @@ class World:
         conditions = {
             "DetectOnly": self.parameters["Mode"] == "detect",
             "HasAlertEmail": bool(self.parameters["AlertEmail"]),
+            "HasChatTopic": self.parameters["ChatNotifications"] == "true",
         }
+        if conditions["HasChatTopic"]:
+            refs["ChatTopic"] = aws_client("sns").create_topic(
+                Name=f"{STACK}-ChatTopic-EXAMPLE", Attributes={"KmsMasterKeyId": key["KeyId"]}
+            )["TopicArn"]
         env = resolve(tpl.global_environment(self.template), refs, atts, conditions)
         self.environment = {k: str(v) for k, v in env.items()}
         self.environment["AWS_REGION"] = REGION

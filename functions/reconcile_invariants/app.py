@@ -30,8 +30,9 @@ def _tell_witness(
         metrics.add_metric(name="WitnessNotReached", unit=MetricUnit.Count, value=1)
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+# The scheduled event's id names every log line of this run (Powertools correlation_id).
+@logger.inject_lambda_context(log_event=False, correlation_id_path="id")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The heartbeat goes out first: its alarm must tell "not running" apart from
     # "running but failing" (that one has its own errors alarm).

@@ -223,7 +223,7 @@ def test_json_report_shape(tmp_path: Path) -> None:
     assert "S3BucketName" in play["states"]["afterAttack"][0]["detail"]
     [delivery] = play["deliveries"]
     [invocation] = delivery["invocations"]
-    assert invocation["metrics"] == ["Outcome_repaired"]
+    assert invocation["metrics"] == ["SecondsToRepair", "Outcome_repaired"]
     assert invocation["handlerSeconds"] > 0
     assert invocation["result"]["outcome"] == "repaired"
     [alert] = delivery["alerts"]

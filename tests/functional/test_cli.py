@@ -171,7 +171,7 @@ def test_reconcile_repairs_and_alerts_as_operator(world: World) -> None:
     [alert] = world.drain_alerts()
     assert alert.outcome == "repaired"
     assert alert.document["detectedBy"] == "operator"
-    assert alert.subject == "[trailguard] HIGH operator: drift repaired and verified"
+    assert alert.subject == "[trailguard] HIGH operator org-trail: drift repaired and verified"
 
     code, out, _ = run("status", *where(world))
     assert code == 0
@@ -191,7 +191,7 @@ def test_refused_alerts_do_not_stop_the_run_and_are_printed(world: World) -> Non
     assert world.is_logging()
     assert out.count("alert NOT published (below)") == 2
     assert "2 alerts could not be published to the alert topic" in out
-    assert "  | [trailguard] HIGH operator: drift repaired and verified" in out
+    assert "  | [trailguard] HIGH operator org-trail: drift repaired and verified" in out
     assert "  | Detected by:   operator" in out
 
     _, out, _ = run("status", *where(world))

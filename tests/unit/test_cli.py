@@ -465,6 +465,6 @@ def test_refused_alerts_are_kept_and_the_run_goes_on() -> None:
     ] * 2
     lines = format_results(report, alerts.undelivered)
     assert lines.count("  alert NOT published (below)") == 2
-    assert "  | [trailguard] HIGH operator: drift repaired and verified" in lines
+    assert "  | [trailguard] HIGH operator org-trail: drift repaired and verified" in lines
     document: Any = alerts.undelivered[0].document()
     assert document["alert"]["detectedBy"] == "operator"

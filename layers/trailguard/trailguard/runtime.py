@@ -15,13 +15,19 @@ from trailguard.adapters.kms import KmsKeyGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
 from trailguard.adapters.witness import WitnessAlertSink
+from trailguard.engine.destinations import Metric, build_publisher, powertools_metric
 from trailguard.engine.remediation import Dependencies
 from trailguard.ports import AlertSink, OwnResources
 from trailguard.settings import Settings, get_settings
 
 
-def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> Dependencies:
-    """The real adapters for `settings`: the functions' wiring, and the CLI's."""
+def build_dependencies(
+    settings: Settings, alerts: AlertSink | None = None, metric: Metric | None = None
+) -> Dependencies:
+    """The real adapters for `settings`: the functions' wiring, and the CLI's.
+
+    Without `alerts`, alerts go to every destination the settings name
+    (engine/destinations.py); the command line passes its own alert topic."""
     ledger = None
     if settings.ledger_table_name:
         ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
@@ -32,7 +38,7 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
         trails=CloudTrailGateway(),
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
-        alerts=alerts or _alert_sink(settings),
+        alerts=alerts or build_publisher(settings, metric, topic=_alert_sink(settings)),
         own=OwnResources(
             alert_key=KmsKeyGateway(settings.region),
             alarms=AlarmsGateway(settings.region),
@@ -56,7 +62,7 @@ def dependencies() -> Dependencies:
         logging.getLogger("trailguard").warning(
             "LEDGER_TABLE_NAME is not set: duplicate deliveries are not suppressed"
         )
-    return build_dependencies(settings)
+    return build_dependencies(settings, metric=powertools_metric)
 
 
 def reset() -> None:
