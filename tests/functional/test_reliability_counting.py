@@ -79,10 +79,14 @@ def test_a_repair_is_counted_from_trailguards_own_calls(world: World) -> None:
 
     ours = [c.action for c in recorder.calls if c.trailguard]
     # The delivery ledger's claim (and, depending on the build, a baseline lookup) come
-    # first; then the repair, its verification and the alert.
-    assert ours[-3:] == ["cloudtrail:StartLogging", "cloudtrail:GetTrailStatus", "sns:Publish"]
-    assert ours[:-3]
-    assert all(action.startswith("dynamodb:") for action in ours[:-3])
+    # first; then the repair, its verification and the alert, then the alert's other
+    # destinations (the account alias for its content, the default event bus).
+    repair = ["cloudtrail:StartLogging", "cloudtrail:GetTrailStatus", "sns:Publish"]
+    content = {"iam:ListAccountAliases", "events:PutEvents"}
+    start = ours.index(repair[0])
+    assert [a for a in ours[start:] if a not in content] == repair
+    assert ours[:start]
+    assert all(action.startswith("dynamodb:") for action in ours[:start])
     assert repairs_seen(recorder.calls, START_LOGGING) == 1
     assert alerts_published(recorder.calls) == 1
     assert len(world.drain_alerts()) == 1
@@ -93,6 +97,7 @@ def test_a_repair_is_counted_from_trailguards_own_calls(world: World) -> None:
         "cloudtrail:StartLogging": 1,
         "cloudtrail:StopLogging": 1,  # the world's, recorded too: set apart by `trailguard`
         "sns:Publish": 1,
+        "events:PutEvents": 1,  # the alert on the default bus
     }
 
 

@@ -88,7 +88,7 @@ def test_the_alert_key_is_reported_as_trailguard_itself() -> None:
 
     assert detail["invariants"] == [
         {
-            "invariant": "trailguard itself is intact",
+            "invariant": "trailguard's own resources",
             "resource": "arn:aws:kms:us-east-1:111111111111:key/k-1",
             "status": "broken",
         }

@@ -29,7 +29,7 @@ logger.setLevel(logging.INFO)
 SOURCE = "trailguard"
 ALERT = "trailguard alert"
 HEARTBEAT = "trailguard heartbeat"
-SELF_TAMPERING = "trailguard itself is intact"
+SELF_TAMPERING = "trailguard's own resources"
 SEVERITIES = ("INFO", "WARNING", "HIGH", "CRITICAL")
 METRIC_NAMESPACE = "trailguard-witness"
 METRIC_NAME = "Heartbeat"

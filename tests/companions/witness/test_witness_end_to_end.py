@@ -84,7 +84,7 @@ def test_heartbeat_carries_each_invariant_and_a_broken_one_alerts(
     [healthy] = witness.deliver_pending()
     assert (healthy.rule_id, healthy.outcome) == ("Heartbeats", "heartbeat")
     statuses = {i["invariant"][:2]: i["status"] for i in healthy.event["detail"]["invariants"]}
-    # tr: "trailguard itself is intact", the alert key as the schedule found it.
+    # tr: "trailguard's own resources", the alert key as the schedule found it.
     assert statuses == {"I1": "holds", "I6": "holds", "I2": "holds", "tr": "holds"}
     assert witness.heartbeats() == 1
 
@@ -149,10 +149,10 @@ def test_alert_key_disabled_without_an_event_is_found_by_the_schedule(
     [itself] = [
         i
         for i in heartbeat.event["detail"]["invariants"]
-        if i["invariant"] == "trailguard itself is intact"
+        if i["invariant"] == "trailguard's own resources"
     ]
     assert itself == {
-        "invariant": "trailguard itself is intact",
+        "invariant": "trailguard's own resources",
         "resource": key,
         "status": "repaired",
     }

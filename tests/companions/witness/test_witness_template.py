@@ -73,12 +73,12 @@ def _matching(event: dict[str, Any]) -> set[str]:
         ("trailguard alert", {"severity": "CRITICAL", "invariant": "I2"}, {"CriticalAlerts"}),
         (
             "trailguard alert",
-            {"severity": "CRITICAL", "invariant": "trailguard itself is intact"},
+            {"severity": "CRITICAL", "invariant": "trailguard's own resources"},
             {"CriticalAlerts"},
         ),
         (
             "trailguard alert",
-            {"severity": "WARNING", "invariant": "trailguard itself is intact"},
+            {"severity": "WARNING", "invariant": "trailguard's own resources"},
             {"SelfTamperingAlerts"},
         ),
         ("trailguard alert", {"severity": "HIGH", "invariant": "I2"}, set()),

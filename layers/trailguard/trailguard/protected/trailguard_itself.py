@@ -43,7 +43,7 @@ from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, Re
 
 logger = logging.getLogger("trailguard")
 # What is watched, not a verdict: the alert may be CRITICAL about it.
-INVARIANT = "trailguard's own resources checked"
+INVARIANT = "trailguard's own resources"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 REDEPLOY = (
     "find out who did this; redeploy trailguard (`sam deploy`) to restore its rules, "
