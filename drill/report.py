@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drill.destinations import payloads
 from drill.invariants import Check
 from drill.routing import Delivery, Invocation
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, BEFORE, DrillReport, Play
@@ -72,6 +73,8 @@ def _alert(alert: DeliveredAlert) -> dict[str, Any]:
         "secondsToRepair": alert.document.get("secondsToRepair"),
         "attributes": alert.attributes,
         "document": alert.document,
+        # The same alert at the other destinations: eventBridge, chat, securityHub.
+        "destinations": payloads(alert.document),
     }
 
 
@@ -81,6 +84,21 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "schedule": delivery.schedule or None,
         "invocations": [_invocation(i) for i in delivery.invocations],
         "alerts": [_alert(a) for a in delivery.alerts],
+        # No rule matched: the nearest rules and the fields of their patterns the event failed.
+        "unmatched": [
+            {"rule": m.rule_id, "function": m.function_id, "reasons": list(m.reasons)}
+            for m in delivery.unmatched
+        ],
+        "witnessed": [
+            {
+                "rule": w.rule_id,
+                "outcome": w.outcome,
+                "label": w.label,
+                "subject": w.subject or None,
+                "message": w.message,
+            }
+            for w in delivery.witnessed
+        ],
     }
 
 

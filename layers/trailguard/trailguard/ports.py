@@ -6,7 +6,7 @@ in-memory fakes. Keeping the services on these protocols keeps them free of boto
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -54,6 +54,8 @@ class BaselineStore(Protocol):
 
     def has_baseline(self, ref: TrailRef) -> bool: ...
 
+    def existence_check(self, ref: TrailRef) -> Precondition | None: ...
+
     def put(self, baseline: TrailBaseline) -> None: ...
 
     def all(self) -> Iterable[TrailBaseline]: ...
@@ -79,13 +81,63 @@ class LedgerEntry:
     pending_alert: RenderedAlert | None = None
 
 
+@dataclass(frozen=True)
+class Precondition:
+    """An item that must exist for an event to concern trailguard, checked in the same
+    write as the ledger claim (one call instead of two on a cold incident).
+
+    Opaque to the domain: the baseline store builds it, the ledger checks it, and
+    `answer` tells the store what was found (True: the item exists). When it does
+    not, nothing is claimed: the event concerns nothing trailguard protects.
+    """
+
+    table: str
+    key: dict[str, Any]
+    answer: Callable[[bool], None]
+
+
 class DeliveryLedger(Protocol):
     """Remembers which CloudTrail events (by eventID) were handled."""
 
-    def claim(self, key: str) -> LedgerEntry: ...
+    def claim(self, key: str, precondition: Precondition | None = None) -> LedgerEntry: ...
 
     def complete(self, key: str, summary: dict[str, Any]) -> None: ...
 
     def hold_alert(self, key: str, rendered: RenderedAlert, summary: dict[str, Any]) -> None: ...
 
     def release(self, key: str) -> None: ...
+
+
+class AlertKey(Protocol):
+    """The alert topic's KMS key (adapters/kms.py)."""
+
+    def state(self, key_id: str) -> str: ...
+
+    def enable(self, key_id: str) -> None: ...
+
+    def cancel_deletion(self, key_id: str) -> None: ...
+
+
+class Alarms(Protocol):
+    """trailguard's CloudWatch alarms (adapters/cloudwatch.py)."""
+
+    def actions_enabled(self, names: list[str]) -> dict[str, bool]: ...
+
+    def enable_actions(self, names: list[str]) -> None: ...
+
+
+class Rules(Protocol):
+    """trailguard's EventBridge rules (adapters/events_rules.py)."""
+
+    def state(self, name: str, bus: str) -> str: ...
+
+    def enable(self, name: str, bus: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class OwnResources:
+    """What self-protection may repair on trailguard itself; the rest is a redeploy."""
+
+    alert_key: AlertKey
+    alarms: Alarms
+    rules: Rules

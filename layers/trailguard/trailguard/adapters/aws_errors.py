@@ -37,6 +37,12 @@ _HINTS = {
     "management account",
     "TrailAlreadyExistsException": "a trail with this name already exists (possibly in another "
     "region): inspect it before deleting anything",
+    # SNS's codes when the topic's key is unusable (Publish API reference).
+    "KMSDisabled": "the alert topic's KMS key is disabled: enable it (kms:EnableKey); until "
+    "then no alert or alarm reaches on-call (the witness, if deployed, has them)",
+    "KMSInvalidState": "the alert topic's KMS key cannot be used (pending deletion?): cancel "
+    "the deletion (kms:CancelKeyDeletion) and enable the key",
+    "KMSNotFound": "the alert topic's KMS key does not exist: redeploy trailguard",
     "ThrottlingException": "AWS throttled the call after retries: the next delivery or the "
     "scheduled reconciler will try again",
     "TooManyRequestsException": "AWS throttled the call after retries: the next delivery or the "

@@ -1,7 +1,10 @@
-"""SNS adapter: publishes rendered alerts to the stack's topic."""
+"""SNS adapter: publishes rendered alerts to the stack's topic, and chat notifications
+to the chat topic that Amazon Q Developer in chat applications reads."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from trailguard import clients
@@ -39,4 +42,23 @@ class SnsAlertSink:
             )
         except AwsCallFailed as exc:
             raise AlertNotDelivered(f"{exc} ({exc.hint})", rendered) from exc
+        return str(response.get("MessageId", ""))
+
+
+class SnsChatTopic:
+    """The optional chat topic: its messages are custom notifications (render/chat.py)."""
+
+    def __init__(self, topic_arn: str) -> None:
+        self._topic_arn = topic_arn
+        self._region = topic_arn.split(":")[3]
+
+    def publish_notification(self, notification: Mapping[str, Any]) -> str:
+        response = call(
+            "Publish",
+            "sns:Publish",
+            # An optional destination: bounded retries and timeouts (clients.py).
+            clients.best_effort_client("sns", self._region).publish,
+            TopicArn=self._topic_arn,
+            Message=json.dumps(dict(notification), ensure_ascii=False),
+        )
         return str(response.get("MessageId", ""))

@@ -25,6 +25,10 @@ SOURCES = {
     "aws.lambda": "lambda.amazonaws.com",
     "aws.sns": "sns.amazonaws.com",
     "aws.dynamodb": "dynamodb.amazonaws.com",
+    # the alert path and the stack itself (issue 10, item 6)
+    "aws.kms": "kms.amazonaws.com",
+    "aws.cloudwatch": "monitoring.amazonaws.com",
+    "aws.cloudformation": "cloudformation.amazonaws.com",
 }
 # Matched with fullmatch and re.ASCII: `$` alone would accept a trailing newline, and
 # `\d` or `\w` alone would accept any script's digits and letters.
