@@ -31,7 +31,15 @@ def test_bus_policy_admits_only_trailguards_account_and_its_events() -> None:
         "ForAllValues:StringEquals": {
             "events:source": ["trailguard"],
             "events:detail-type": ["trailguard alert", "trailguard heartbeat"],
-        }
+        },
+        # trailguard's roles only: CloudFormation names them after the stack.
+        "ArnLike": {
+            "aws:PrincipalArn": {
+                "Fn::Sub": (
+                    "arn:${AWS::Partition}:iam::${TrailguardAccountId}:role/${TrailguardStackName}-*"
+                )
+            }
+        },
     }
     policies = [r for r in RESOURCES.values() if r["Type"] == "AWS::Events::EventBusPolicy"]
     assert len(policies) == 1, "one statement, nothing else admitted"
