@@ -71,6 +71,7 @@ class DynamoBaselineStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
+        self._remember(ref, item is not None)  # a fresh read also answers has_baseline
         return _baseline(item) if item else None
 
     def _remembered(self, ref: TrailRef) -> bool | None:
