@@ -89,6 +89,16 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
             {"rule": m.rule_id, "function": m.function_id, "reasons": list(m.reasons)}
             for m in delivery.unmatched
         ],
+        "witnessed": [
+            {
+                "rule": w.rule_id,
+                "outcome": w.outcome,
+                "label": w.label,
+                "subject": w.subject or None,
+                "message": w.message,
+            }
+            for w in delivery.witnessed
+        ],
     }
 
 

@@ -129,6 +129,7 @@ class World:
         self.parameters = {**tpl.parameter_defaults(self.template), **(parameters or {})}
         self.trail_name = TRAIL_NAME
         self.trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+        self.witness: Any = None  # drill.witness.Witness once a scenario deploys one
         self._seed_organization()
         self._seed_trail()
         self._deploy_stack()
@@ -387,6 +388,9 @@ def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
 def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]:
     from moto import mock_aws
 
+    from drill.emulation import alert_path
+
+    alert_path.install()  # SNS with an unusable key, PutEvents across accounts
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
     _CLIENTS.clear()

@@ -31,7 +31,7 @@ from trailguard.render.sns import subject_for
 
 SAMPLE = "events/stop_logging.json"
 HOSTILE_AGENT = "<!channel> aws-cli/2.17.0 *urgent*"
-COMMAND = "make readme-examples"
+COMMAND = "make readme-destinations"
 
 
 def sample_alert() -> Alert:

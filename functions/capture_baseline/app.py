@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trailguard.domain.alerts import now
+from trailguard.domain.text import clean_text
 from trailguard.engine.capture import capture
 from trailguard.engine.custom_resource import (
     answer_in_time,
@@ -65,5 +66,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict) or event.get("action") != "capture":
         logger.warning("unknown request, no action")
         return {"ok": False, "reason": "expected a custom resource request or action=capture"}
-    reason = str(event.get("reason", "operator request"))[:200]
+    # Whoever may invoke the function chooses the reason: it is cleaned like event text.
+    reason = clean_text(event.get("reason"), 200) or "operator request"
     return _capture(True, "operator (direct invocation)", reason)

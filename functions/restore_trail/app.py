@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trailguard.engine.handler import handle_api_call
-from trailguard.protected.trail import baseline_with_claim, protect_trail, reads_for_recreate
+from trailguard.protected.trail import checked_with_claim, protect_trail, reads_for_recreate
 
 logger = Logger(service="trailguard")
 metrics = Metrics()
@@ -20,6 +20,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event,
         protect_trail,
         metrics,
-        precondition=baseline_with_claim,
+        precondition=checked_with_claim,
         prefetch=reads_for_recreate,
     )

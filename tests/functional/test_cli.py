@@ -17,7 +17,7 @@ from drill.world import REGION, World
 from tests.functional.helpers import aws
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.domain.trails import TrailRef
-from trailguard_cli.app import main
+from trailguard_cli import main
 
 CALLER = "arn:aws:sts::111111111111:user/moto"  # moto's GetCallerIdentity
 
@@ -344,6 +344,7 @@ def test_show_json_and_unknown_trail(world: World) -> None:
 
     document = json.loads(out)
     assert code == 0
+    assert document["schema"] == "trailguard.baselines/1"
     [baseline] = document["baselines"]
     assert baseline["trail"] == world.trail_arn
     assert baseline["snapshot"]["settings"]["s3_key_prefix"] == "org"

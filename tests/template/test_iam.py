@@ -37,9 +37,12 @@ from tests.template.helpers import (
 from trailguard.adapters import (
     baseline_store,
     cloudtrail,
+    cloudwatch,
     delivery_ledger,
     events,
+    events_rules,
     iam,
+    kms,
     organizations,
     securityhub,
     sns,
@@ -92,9 +95,15 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
-    | ALERTING,
-    # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
-    "alert_self_tampering": ALERTING,
+    | ALERTING
+    # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
+    | kms.IAM_ACTIONS,
+    # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
+    # the alert key, alarm actions and rules of trailguard's own.
+    "alert_self_tampering": ALERTING
+    | kms.IAM_ACTIONS
+    | cloudwatch.IAM_ACTIONS
+    | events_rules.IAM_ACTIONS,
 }
 
 # Granted beyond the adapters' own calls, and why.

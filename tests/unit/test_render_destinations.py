@@ -152,7 +152,7 @@ def test_document_names_technique_links_alias_stack_and_dedup_key(event: Any) ->
 
 
 def test_self_protection_alerts_name_disable_or_modify_tools(event: Any) -> None:
-    alert = _alert(event, invariant="trailguard itself is intact")
+    alert = _alert(event, invariant="trailguard's own resources")
     assert alert_document(alert)["technique"]["id"] == "T1562.001"
 
 

@@ -7,12 +7,17 @@ from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.cloudwatch import AlarmsGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
+from trailguard.adapters.events_rules import RulesGateway
 from trailguard.adapters.iam import IamGateway
+from trailguard.adapters.kms import KmsKeyGateway
 from trailguard.adapters.organizations import OrganizationsGateway
+from trailguard.adapters.sns import SnsAlertSink
+from trailguard.adapters.witness import WitnessAlertSink
 from trailguard.engine.destinations import Metric, build_publisher, powertools_metric
 from trailguard.engine.remediation import Dependencies
-from trailguard.ports import AlertSink
+from trailguard.ports import AlertSink, OwnResources
 from trailguard.settings import Settings, get_settings
 
 
@@ -33,8 +38,21 @@ def build_dependencies(
         trails=CloudTrailGateway(),
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
-        alerts=alerts or build_publisher(settings, metric),
+        alerts=alerts or build_publisher(settings, metric, topic=_alert_sink(settings)),
+        own=OwnResources(
+            alert_key=KmsKeyGateway(settings.region),
+            alarms=AlarmsGateway(settings.region),
+            rules=RulesGateway(settings.region),
+        ),
     )
+
+
+def _alert_sink(settings: Settings) -> AlertSink:
+    topic = SnsAlertSink(settings.alert_topic_arn)
+    if settings.witness_bus_arn:
+        # Out of band: the witness account hears every alert, whatever the topic does.
+        return WitnessAlertSink(topic, settings.witness_bus_arn, settings.stack_name)
+    return topic
 
 
 @lru_cache(maxsize=1)

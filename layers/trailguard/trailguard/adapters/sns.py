@@ -11,7 +11,8 @@ from trailguard import clients
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.alerts import Alert
 from trailguard.errors import AlertNotDelivered, AwsCallFailed
-from trailguard.render.sns import RenderedAlert, render
+from trailguard.render.fallback import render_safely
+from trailguard.render.sns import RenderedAlert
 
 IAM_ACTIONS = frozenset({"sns:Publish"})
 
@@ -25,7 +26,7 @@ class SnsAlertSink:
         return clients.client("sns", self._region)
 
     def publish(self, alert: Alert) -> str:
-        return self.publish_rendered(render(alert))
+        return self.publish_rendered(render_safely(alert))
 
     def publish_rendered(self, rendered: RenderedAlert) -> str:
         try:

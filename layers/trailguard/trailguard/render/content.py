@@ -13,8 +13,9 @@ from urllib.parse import quote
 
 from trailguard.domain.alerts import Alert, Outcome
 
-# The invariant a self-protection alert carries (protected/trailguard_itself.py).
-_TRAILGUARD_ITSELF = "trailguard itself"
+# The invariant a self-protection alert carries (protected/trailguard_itself.py; not
+# imported from there: render/ stays below protected/ in the layering).
+_TRAILGUARD_ITSELF = "trailguard's own resources"
 
 
 @dataclass(frozen=True)
