@@ -143,7 +143,8 @@ def _invoke(
 
 
 def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Delivery:
-    invocations = tuple(_invoke(world, rule, event, output) for rule in matching_rules(event))
+    rules = [rule for rule in matching_rules(event) if world.receives(rule, event)]
+    invocations = tuple(_invoke(world, rule, event, output) for rule in rules)
     return Delivery(event, invocations, tuple(world.drain_alerts()))
 
 

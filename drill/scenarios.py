@@ -251,4 +251,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+SCENARIOS += __import__("drill.scenarios_archive", fromlist=["SCENARIOS"]).SCENARIOS
+
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

@@ -927,6 +927,7 @@ def cmd_baseline_capture(ctx: Context, reason: str, yes: bool, stdin: TextIO) ->
         captured_by=ctx.caller_arn,
         reason=reason,
         replace_existing=True,
+        chains=deps.chain,
     )
     if ctx.as_json:
         ctx.say(

@@ -189,6 +189,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "duplicate-delivery": _duplicate_delivery,
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
+    **__import__("tests.drill.aftermath_archive", fromlist=["AFTERMATH"]).AFTERMATH,
 }
 
 

@@ -30,6 +30,7 @@ from tests.template.helpers import event_files, read_event
 from trailguard.domain.events import DETAIL_TYPE, SOURCES, parse_api_call_event
 from trailguard.engine.handler import handle_api_call
 from trailguard.errors import InvalidEvent
+from trailguard.protected.delivery_chain import PART_BY_EVENT
 from trailguard.protected.trail import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
 from trailguard.protected.trailguard_itself import ALTERING, SILENCING, base_name
 from trailguard.protected.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
@@ -41,6 +42,9 @@ OWN_RULES = "AlertSelfTamperingFunction/OwnRulesChanged"
 OWN_FUNCTIONS = "AlertSelfTamperingFunction/OwnFunctionsChanged"
 OWN_TOPIC = "AlertSelfTamperingFunction/OwnTopicChanged"
 OWN_TABLES = "AlertSelfTamperingFunction/OwnTablesChanged"
+BUCKET = "RestoreDeliveryChainFunction/BucketChanged"
+KEY = "RestoreDeliveryChainFunction/KeyChanged"
+LOG_GROUP = "RestoreDeliveryChainFunction/LogGroupChanged"
 
 # Every sample event in events/ and the rules that must deliver it. An event
 # file missing here fails test_every_sample_event_is_classified.
@@ -76,9 +80,28 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "delete_alert_topic.json": {OWN_TOPIC},
     "delete_baseline_table.json": {OWN_TABLES},
     "malformed_missing_detail.json": set(),
+    # The delivery chain (protected/delivery_chain.py). Which trail's bucket, key or log
+    # group a call names is the handler's to decide (the baseline knows), so another
+    # bucket's policy and trailguard's own repair are delivered too; the companion
+    # (companions/log-archive/) forwards only the trail's bucket and key.
+    "put_bucket_policy_deny_cloudtrail.json": {BUCKET},
+    "put_bucket_lifecycle_expire_logs.json": {BUCKET},
+    "put_bucket_versioning_suspended.json": {BUCKET},
+    "delete_bucket.json": {BUCKET},
+    "put_bucket_policy_other_bucket.json": {BUCKET},
+    "put_bucket_policy_by_trailguard.json": {BUCKET},
+    "disable_key.json": {KEY},
+    "schedule_key_deletion.json": {KEY},
+    "put_key_policy_drop_cloudtrail.json": {KEY},
+    "delete_log_group.json": {LOG_GROUP},
+    "put_retention_policy_one_day.json": {LOG_GROUP},
+    # Near misses: calls on the trail's bucket and key that do not break delivery.
+    "put_bucket_tagging_trail_bucket.json": set(),
+    "enable_key.json": set(),
 }
 MALFORMED = "malformed_missing_detail.json"
-ATTACK_EVENTS = sorted(name for name in EXPECTED_RULES if name != MALFORMED)
+# Events some rule must deliver (the malformed one and the near misses are not).
+ATTACK_EVENTS = sorted(name for name, expected in EXPECTED_RULES.items() if expected)
 
 # EventBridge content filters (EventBridge User Guide, "Content filtering").
 # moto accepts unknown operators silently, so a typo would never fail a test.
@@ -111,6 +134,9 @@ def test_the_template_declares_exactly_the_expected_rules() -> None:
         OWN_FUNCTIONS,
         OWN_TOPIC,
         OWN_TABLES,
+        BUCKET,
+        KEY,
+        LOG_GROUP,
     }
 
 
@@ -185,7 +211,7 @@ def _set_event_source(event: dict[str, Any], value: str) -> None:
 
 
 MUTATIONS = [
-    pytest.param(_set_source, "aws.s3", id="source-aws.s3"),
+    pytest.param(_set_source, "aws.ec2", id="source-aws.ec2"),
     pytest.param(_set_source, "custom.attacker", id="source-custom"),
     pytest.param(_set_detail_type, "AWS Service Event via CloudTrail", id="detail-type-service"),
     pytest.param(_set_detail_type, "AWS Console Sign In via CloudTrail", id="detail-type-signin"),
@@ -194,7 +220,7 @@ MUTATIONS = [
     pytest.param(_set_event_name, "DescribeTrails", id="eventName-DescribeTrails"),
     pytest.param(_set_event_name, "CreateTrail", id="eventName-CreateTrail"),
     pytest.param(_set_event_name, "stoplogging", id="eventName-lowercase"),
-    pytest.param(_set_event_source, "s3.amazonaws.com", id="eventSource-s3"),
+    pytest.param(_set_event_source, "ec2.amazonaws.com", id="eventSource-ec2"),
 ]
 
 
@@ -307,3 +333,4 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     watched = set(SILENCING) | set(ALTERING)
     for key in (OWN_RULES, OWN_FUNCTIONS, OWN_TOPIC, OWN_TABLES):
         assert {base_name(n) for n in names[key]} <= watched, key
+    assert names[BUCKET] | names[KEY] | names[LOG_GROUP] == set(PART_BY_EVENT)

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.delivery_chain import DeliveryChainGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
@@ -29,6 +30,7 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
         alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
+        chain=DeliveryChainGateway(settings),
     )
 
 

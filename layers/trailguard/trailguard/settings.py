@@ -17,6 +17,7 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:*-]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_ACCOUNT = re.compile(r"^\d{12}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 
@@ -36,6 +37,10 @@ class Settings:
     detect_only: bool
     alert_on_other_service_principals: bool
     stack_name: str = ""  # names trailguard's own resources (self-protection)
+    # The account that owns the trail's bucket and key when it is not this one, and the
+    # log-archive companion's role there ('' : the chain is in the management account).
+    log_archive_account_id: str = ""
+    log_archive_role_arn: str = ""
 
     @property
     def protects_every_organization_trail(self) -> bool:
@@ -83,6 +88,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     for arn in own_roles:
         if not _ROLE_ARN.match(arn):
             raise SettingsError(f"REMEDIATOR_ROLE_ARNS has an invalid role ARN: {arn!r}")
+    archive_account, archive_role = _log_archive(env)
+    if archive_role:
+        # The companion role's calls are trailguard's own repairs echoing back.
+        own_roles += (archive_role,)
     return Settings(
         region=region,
         alert_topic_arn=topic,
@@ -94,7 +103,24 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         detect_only=_flag(env, "DETECT_ONLY", False),
         alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
         stack_name=_stack_name(env),
+        log_archive_account_id=archive_account,
+        log_archive_role_arn=archive_role,
     )
+
+
+def _log_archive(env: Mapping[str, str]) -> tuple[str, str]:
+    account = env.get("LOG_ARCHIVE_ACCOUNT_ID", "").strip()
+    role = env.get("LOG_ARCHIVE_ROLE_ARN", "").strip()
+    if account and not _ACCOUNT.match(account):
+        raise SettingsError(f"LOG_ARCHIVE_ACCOUNT_ID is not an account id: {account!r}")
+    if role and not _ROLE_ARN.match(role):
+        raise SettingsError(f"LOG_ARCHIVE_ROLE_ARN is not a role ARN: {role!r}")
+    if bool(account) != bool(role) or (role and role.split(":")[4] != account):
+        raise SettingsError(
+            "LOG_ARCHIVE_ACCOUNT_ID and LOG_ARCHIVE_ROLE_ARN go together: the role of the "
+            "log-archive companion in that account"
+        )
+    return account, role
 
 
 def _stack_name(env: Mapping[str, str]) -> str:

@@ -25,6 +25,10 @@ SOURCES = {
     "aws.lambda": "lambda.amazonaws.com",
     "aws.sns": "sns.amazonaws.com",
     "aws.dynamodb": "dynamodb.amazonaws.com",
+    # the trail's delivery chain (protected/delivery_chain.py)
+    "aws.s3": "s3.amazonaws.com",
+    "aws.kms": "kms.amazonaws.com",
+    "aws.logs": "logs.amazonaws.com",
 }
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.domain.drift import EVERY_ASPECT
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.ports import BaselineStore, Trails
+from trailguard.ports import BaselineStore, DeliveryChains, Trails
 from trailguard.settings import Settings
 
 
@@ -61,6 +62,7 @@ def capture(
     captured_by: str,
     reason: str,
     replace_existing: bool,
+    chains: DeliveryChains | None = None,
 ) -> CaptureReport:
     """Store baselines of the protected trails whose home region is the stack's.
 
@@ -86,7 +88,8 @@ def capture(
         if not replace_existing and store.get(snapshot.ref) is not None:
             report.kept.append(snapshot.ref.arn)
             continue
-        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason))
+        chain = _chain(chains, snapshot)
+        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason, chain))
         report.captured.append(snapshot.ref.arn)
     return report
 
@@ -104,5 +107,28 @@ def recapture(
     live = trails.read(ref, EVERY_ASPECT)
     if not live.exists or live.snapshot is None:
         return False
-    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason))
+    # The chain is not re-read here: it stays while the trail writes to the same bucket
+    # and key, and is dropped (until the next capture) when it does not.
+    previous = store.get(ref)
+    chain = previous.chain if previous is not None else None
+    if chain is not None and not _same_chain(chain, live.snapshot):
+        chain = None
+    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason, chain))
     return True
+
+
+def _chain(chains: DeliveryChains | None, snapshot: TrailSnapshot) -> DeliveryChain | None:
+    """The trail's delivery chain as it is now, stored with its baseline."""
+    if chains is None:
+        return None
+    from trailguard.protected.delivery_chain import read_baseline_chain
+
+    return read_baseline_chain(chains, snapshot)
+
+
+def _same_chain(chain: DeliveryChain, snapshot: TrailSnapshot) -> bool:
+    settings = snapshot.settings
+    return (
+        chain.location.bucket_name == settings.s3_bucket_name
+        and chain.location.key_arn == settings.kms_key_id
+    )

@@ -22,6 +22,7 @@ from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFaile
 from trailguard.ports import (
     AlertSink,
     BaselineStore,
+    DeliveryChains,
     DeliveryLedger,
     ServiceLinkedRoles,
     Trails,
@@ -51,6 +52,8 @@ class Dependencies:
     storm: StormDamper = field(default_factory=StormDamper)
     # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
+    # The trails' buckets, keys and log groups (protected/delivery_chain.py).
+    chain: DeliveryChains | None = None
 
 
 @dataclass(frozen=True)
