@@ -85,4 +85,5 @@ class DeliveryChainGateway:
 
 # Another account's bucket or key answers the management account with AccessDenied,
 # and a companion that is not deployed makes AssumeRole answer the same.
-_UNREACHABLE_CODES = frozenset({"AccessDenied", "AccessDeniedException", "NoCompanionRole"})
+# HeadBucket has no body, so its refusal comes back as the bare status code 403.
+_UNREACHABLE_CODES = frozenset({"AccessDenied", "AccessDeniedException", "403", "NoCompanionRole"})

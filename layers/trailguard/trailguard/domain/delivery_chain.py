@@ -492,12 +492,19 @@ def repair_steps(drifts: Sequence[ChainDrift]) -> list[ChainStep]:
 
 def unreachable_advice(location: ChainLocation, part: Part, home_account: str) -> str:
     """What on-call must do about a link trailguard cannot reach: which account and
-    resource to fix, and that the companion stack would repair it."""
-    account = location.account_of(part, home_account) or "the account that owns it"
+    resource to fix, and that the companion stack would repair it.
+
+    A bucket's owner is not in its name: when trailguard was not told of a log-archive
+    account and S3 refuses the management account, the bucket is in another account."""
+    account = location.account_of(part, home_account)
+    resource = location.resource_of(part)
+    where = f"account {account}"
+    if not account or (part is Part.BUCKET and account == home_account):
+        where = f"the account that owns it (not {home_account}, which it refused)"
     return (
-        f"check and repair {location.resource_of(part)} in account {account} by hand; "
-        f"deploy the log-archive companion stack (companions/log-archive/) in account "
-        f"{account} and set LogArchiveAccountId so that trailguard repairs it itself"
+        f"check and repair {resource} in {where} by hand; deploy the log-archive companion "
+        f"stack (companions/log-archive/) in that account and set LogArchiveAccountId, "
+        f"so that trailguard repairs it itself"
     )
 
 
