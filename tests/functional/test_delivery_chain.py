@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from drill.emulation.cross_account_s3 import s3_refuses_other_accounts
 from drill.world import (
     ACCOUNT,
     LOG_ARCHIVE_ACCOUNT,
@@ -298,12 +299,11 @@ def test_deleted_key_cannot_be_repaired_and_says_so(
 
 
 @pytest.fixture
-def unreachable_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def unreachable_world() -> Iterator[World]:
     """The chain in the log-archive account, trailguard deployed without being told
     (no LogArchiveAccountId, no companion): S3 refuses another account's bucket, as
-    AWS does (moto lets accounts read each other's buckets unless told otherwise)."""
-    with seeded_world(layout=LOG_ARCHIVE_LAYOUT) as world:
-        monkeypatch.setenv("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "false")
+    AWS does (drill/emulation/cross_account_s3.py)."""
+    with seeded_world(layout=LOG_ARCHIVE_LAYOUT) as world, s3_refuses_other_accounts():
         world.apply_environment(LOG_ARCHIVE_ACCOUNT_ID="", LOG_ARCHIVE_ROLE_ARN="")
         world.invoke("CaptureBaselineFunction", {"action": "capture", "reason": "test"})
         yield world
