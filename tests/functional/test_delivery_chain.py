@@ -325,3 +325,27 @@ def test_without_the_companion_the_alert_names_account_resource_and_companion(
     bucket = alerts[f"arn:aws:s3:::{LOG_BUCKET}"]
     assert "the account that owns it (not 111111111111" in bucket.document["manualAction"]
     assert "LogArchiveAccountId" in bucket.document["manualAction"]
+
+
+def test_detect_only_alerts_and_changes_nothing(chain_world: World) -> None:
+    chain_world.apply_environment(DETECT_ONLY="true")
+    chain_world.chain_client("s3").put_bucket_versioning(
+        Bucket=LOG_BUCKET, VersioningConfiguration={"Status": "Suspended"}
+    )
+
+    result = chain_world.invoke(
+        FUNCTION, _event(chain_world, "put_bucket_versioning_suspended.json")
+    )
+
+    assert result["outcome"] == "detected"
+    status = chain_world.chain_client("s3").get_bucket_versioning(Bucket=LOG_BUCKET)["Status"]
+    assert status == "Suspended"
+    [alert] = chain_world.drain_alerts()
+    assert alert.document["drift"] == ["bucket versioning is Suspended, baseline Enabled"]
+
+
+def test_an_event_whose_change_is_already_undone_finds_nothing_to_do(chain_world: World) -> None:
+    result = chain_world.invoke(FUNCTION, _event(chain_world, "disable_key.json"))
+
+    assert (result["outcome"], result["actions"]) == ("in_sync", [])
+    assert chain_world.drain_alerts() == []
