@@ -185,7 +185,7 @@ def _delivery_bucket(world: World) -> Check:
         problems.append("lifecycle differs")
     if problems:
         return Check("delivery-bucket", label, False, "BROKEN", "; ".join(problems))
-    return Check("delivery-bucket", label, True, "intact")
+    return Check("delivery-bucket", label, True, "matches")
 
 
 def _delivery_key(world: World) -> Check:

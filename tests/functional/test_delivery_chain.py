@@ -349,3 +349,42 @@ def test_an_event_whose_change_is_already_undone_finds_nothing_to_do(chain_world
 
     assert (result["outcome"], result["actions"]) == ("in_sync", [])
     assert chain_world.drain_alerts() == []
+
+
+def test_a_capture_that_cannot_read_a_link_keeps_the_one_recorded_before(
+    chain_world: World,
+) -> None:
+    """The operator command line reads no chain (the companion does not trust it), and a
+    capture whose read of a link fails keeps that link of the last baseline."""
+    from trailguard.adapters.baseline_store import DynamoBaselineStore
+    from trailguard.adapters.cloudtrail import CloudTrailGateway
+    from trailguard.adapters.delivery_chain import DeliveryChainGateway
+    from trailguard.engine.capture import capture
+    from trailguard.settings import get_settings
+
+    settings = get_settings()
+    store = DynamoBaselineStore(chain_world.table_name, "us-east-1")
+    before = store.get(chain_world.baseline().ref).chain
+
+    def run(chains: Any) -> Any:
+        return capture(
+            CloudTrailGateway(),
+            store,
+            settings,
+            captured_at="2026-12-01T00:00:00+00:00",
+            captured_by="test",
+            reason="test",
+            replace_existing=True,
+            chains=chains,
+        )
+
+    run(None)
+    assert store.get(chain_world.baseline().ref).chain == before
+    # No companion role configured for the key's account: the key cannot be read now.
+    blind = DeliveryChainGateway("us-east-1", "999999999999", "arn:aws:iam::999999999999:role/x")
+    if chain_world.chain_account == ACCOUNT:
+        return  # nothing is in another account: every link is read again
+    run(blind)
+    after = store.get(chain_world.baseline().ref).chain
+    assert after.key == before.key
+    assert "key" in after.unreadable

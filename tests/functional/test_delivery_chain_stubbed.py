@@ -88,7 +88,8 @@ def test_a_bucket_another_account_owns_answers_403_and_is_unreadable(
     stubbed["s3"].add_client_error("head_bucket", service_error_code="403", http_status_code=403)
     location = ChainLocation(bucket_name=BUCKET, bucket_account="111111111111")
 
-    chain = DeliveryChainGateway(SETTINGS).read(location, frozenset({Part.BUCKET}), "111111111111")
+    gateway = DeliveryChainGateway(SETTINGS.region)
+    chain = gateway.read(location, frozenset({Part.BUCKET}), "111111111111")
 
     assert chain.bucket is None
     assert "HeadBucket failed with 403" in chain.unreadable["bucket"]

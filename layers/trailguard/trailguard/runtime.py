@@ -30,7 +30,9 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
         alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
-        chain=DeliveryChainGateway(settings),
+        chain=DeliveryChainGateway(
+            settings.region, settings.log_archive_account_id, settings.log_archive_role_arn
+        ),
     )
 
 

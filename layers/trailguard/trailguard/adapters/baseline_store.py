@@ -130,6 +130,8 @@ class DynamoBaselineStore:
             TableName=self._table,
             Item=_item(baseline, CURRENT),
         )
+        # A read before the capture remembered "no baseline": it has one now.
+        self._remember(baseline.ref, True)
 
     def all(self) -> Iterator[TrailBaseline]:
         api = self._client()

@@ -18,7 +18,6 @@ from trailguard.domain.delivery_chain import (
     unreachable_advice,
 )
 from trailguard.errors import AwsCallFailed
-from trailguard.settings import Settings
 
 
 class Unreachable(AwsCallFailed):
@@ -26,19 +25,24 @@ class Unreachable(AwsCallFailed):
 
 
 class DeliveryChainGateway:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    """`archive_account` and `archive_role_arn`: the log-archive account and the
+    companion's role there ('' when the chain is in the management account)."""
+
+    def __init__(self, region: str, archive_account: str = "", archive_role_arn: str = "") -> None:
+        self._region = region
+        self._archive_account = archive_account
+        self._archive_role_arn = archive_role_arn
 
     def bucket_account(self, home_account: str) -> str:
-        return self._settings.log_archive_account_id or home_account
+        return self._archive_account or home_account
 
     def _role_for(
         self, account: str, home_account: str, location: ChainLocation, part: Part
     ) -> str:
         if not account or account == home_account:
             return ""
-        if account == self._settings.log_archive_account_id:
-            return self._settings.log_archive_role_arn
+        if account == self._archive_account:
+            return self._archive_role_arn
         raise Unreachable(
             "AssumeRole",
             "NoCompanionRole",
@@ -48,14 +52,14 @@ class DeliveryChainGateway:
 
     def bucket(self, location: ChainLocation, home_account: str) -> S3Gateway:
         role = self._role_for(location.bucket_account, home_account, location, Part.BUCKET)
-        return S3Gateway(role, self._settings.region)
+        return S3Gateway(role, self._region)
 
     def key(self, location: ChainLocation, home_account: str) -> KmsGateway:
         role = self._role_for(location.key_account, home_account, location, Part.KEY)
-        return KmsGateway(role, location.key_region or self._settings.region)
+        return KmsGateway(role, location.key_region or self._region)
 
     def logs(self) -> LogsGateway:
-        return LogsGateway(self._settings.region)
+        return LogsGateway(self._region)
 
     def read(
         self, location: ChainLocation, parts: frozenset[Part], home_account: str

@@ -85,10 +85,11 @@ def capture(
     report.missing += [f"{name}: no such trail in {settings.region}" for name in missing]
     report.skipped += skipped
     for snapshot in chosen:
-        if not replace_existing and store.get(snapshot.ref) is not None:
+        previous = store.get(snapshot.ref)
+        if not replace_existing and previous is not None:
             report.kept.append(snapshot.ref.arn)
             continue
-        chain = _chain(chains, snapshot)
+        chain = _chain(chains, snapshot, previous)
         store.put(TrailBaseline(snapshot, captured_at, captured_by, reason, chain))
         report.captured.append(snapshot.ref.arn)
     return report
@@ -109,21 +110,27 @@ def recapture(
         return False
     # The chain is not re-read here: it stays while the trail writes to the same bucket
     # and key, and is dropped (until the next capture) when it does not.
-    previous = store.get(ref)
-    chain = previous.chain if previous is not None else None
-    if chain is not None and not _same_chain(chain, live.snapshot):
-        chain = None
+    chain = _chain(None, live.snapshot, store.get(ref))
     store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason, chain))
     return True
 
 
-def _chain(chains: DeliveryChains | None, snapshot: TrailSnapshot) -> DeliveryChain | None:
-    """The trail's delivery chain as it is now, stored with its baseline."""
+def _chain(
+    chains: DeliveryChains | None, snapshot: TrailSnapshot, previous: TrailBaseline | None
+) -> DeliveryChain | None:
+    """The trail's delivery chain to store with its baseline: as read now, with the
+    links that cannot be read now kept from the previous baseline. Without a reader
+    (the operator command line, which the log-archive companion does not trust) the
+    previous chain is kept whole, while the trail writes to the same bucket and key."""
+    kept = previous.chain if previous is not None else None
+    if kept is not None and not _same_chain(kept, snapshot):
+        kept = None
     if chains is None:
-        return None
+        return kept
     from trailguard.protected.delivery_chain import read_baseline_chain
 
-    return read_baseline_chain(chains, snapshot)
+    chain = read_baseline_chain(chains, snapshot)
+    return kept.merged(chain) if kept is not None else chain
 
 
 def _same_chain(chain: DeliveryChain, snapshot: TrailSnapshot) -> bool:
