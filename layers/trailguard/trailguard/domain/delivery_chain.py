@@ -325,7 +325,8 @@ class DeliveryChain:
         )
 
     def merged(self, other: DeliveryChain) -> DeliveryChain:
-        """This chain with the links `other` read replacing its own."""
+        """This chain with the links `other` read replacing its own, and `other`'s
+        location (where trailguard now looks for them)."""
         unreadable = {**self.unreadable, **other.unreadable}
         for part, state in (
             (Part.BUCKET, other.bucket),
@@ -336,6 +337,7 @@ class DeliveryChain:
                 unreadable.pop(part.value, None)
         return replace(
             self,
+            location=other.location,
             bucket=other.bucket or self.bucket,
             key=other.key or self.key,
             log_group=other.log_group or self.log_group,
