@@ -388,3 +388,26 @@ def test_a_capture_that_cannot_read_a_link_keeps_the_one_recorded_before(
     after = store.get(chain_world.baseline().ref).chain
     assert after.key == before.key
     assert "key" in after.unreadable
+
+
+def test_a_bucket_with_object_lock_is_recreated_with_it(world: World) -> None:
+    """Object Lock can only be switched on at creation: the recreation asks for it."""
+    from trailguard.adapters.s3 import S3Gateway
+    from trailguard.domain.delivery_chain import BucketState
+
+    lock = {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}},
+    }
+    baseline = BucketState(True, "us-east-1", object_lock=lock, versioning="Enabled")
+    gateway = S3Gateway()
+
+    gateway.create("org-trail-locked-logs", baseline)
+    gateway.put_object_lock("org-trail-locked-logs", baseline)
+
+    live = gateway.read("org-trail-locked-logs")
+    retention = live.object_lock["Rule"]["DefaultRetention"]
+    # moto adds "Years": 0 beside "Days"; AWS answers with the one that was set.
+    assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 30)
+    assert live.object_lock["ObjectLockEnabled"] == "Enabled"
+    assert live.versioning == "Enabled"  # S3 turns versioning on with Object Lock

@@ -267,3 +267,28 @@ def test_chain_json_round_trip_and_old_baseline_items_still_read() -> None:
     old = _item(TrailBaseline(BASELINE, "2026-11-01T00:00:00+00:00", "op", "why"), "CURRENT")
     assert "delivery_chain" not in old
     assert _baseline(old).chain is None
+
+
+def test_object_lock_is_put_back_and_comes_with_a_recreated_bucket() -> None:
+    lock = {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}},
+    }
+    baseline = BucketState(True, object_lock=lock, versioning="Enabled")
+    weakened = {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+    }
+
+    [drift] = bucket_drift(
+        baseline, BucketState(True, object_lock=weakened, versioning="Enabled"), "b"
+    )
+    assert drift.steps == (ChainStep.PUT_OBJECT_LOCK,)
+    [gone] = bucket_drift(baseline, BucketState(False), "b")
+    assert repair_steps([gone]) == [
+        ChainStep.CREATE_BUCKET,
+        ChainStep.PUT_BUCKET_VERSIONING,
+        ChainStep.PUT_OBJECT_LOCK,
+    ]
+    # No Object Lock in the baseline: none is asked for.
+    assert bucket_drift(BucketState(True), BucketState(True, object_lock=lock), "b") == []
