@@ -77,7 +77,7 @@ class DeliveryChainGateway:
                 elif part is Part.KEY:
                     key = self.key(location, home_account).read(location.key_arn)
                 else:
-                    group = self.logs().read(location.log_group_name)
+                    group = self.logs().read(location.log_group_name, location.logs_role_arn)
             except AwsCallFailed as exc:
                 if not isinstance(exc, Unreachable) and exc.code not in _UNREACHABLE_CODES:
                     raise

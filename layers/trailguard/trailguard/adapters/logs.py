@@ -10,8 +10,10 @@ from typing import Any
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.delivery_chain import LogGroupState
+from trailguard.errors import AwsCallFailed
 
-IAM_ACTIONS_READ = frozenset({"logs:DescribeLogGroups"})
+# iam:GetRole: whether the role CloudTrail writes to the group with still exists.
+IAM_ACTIONS_READ = frozenset({"logs:DescribeLogGroups", "iam:GetRole"})
 IAM_ACTIONS_WRITE = frozenset({"logs:CreateLogGroup", "logs:PutRetentionPolicy"})
 
 
@@ -22,7 +24,8 @@ class LogsGateway:
     def _client(self) -> Any:
         return clients.client("logs", self._region)
 
-    def read(self, name: str) -> LogGroupState:
+    def read(self, name: str, role_arn: str = "") -> LogGroupState:
+        role_exists = self._role_exists(role_arn) if role_arn else None
         kwargs: dict[str, Any] = {"logGroupNamePrefix": name}
         api = self._client()
         while True:
@@ -32,10 +35,24 @@ class LogsGateway:
             for group in page.get("logGroups", []):
                 if group.get("logGroupName") == name:
                     days = group.get("retentionInDays")
-                    return LogGroupState(exists=True, retention_days=int(days) if days else None)
+                    return LogGroupState(True, int(days) if days else None, role_exists)
             if not page.get("nextToken"):
-                return LogGroupState(exists=False)
+                return LogGroupState(exists=False, role_exists=role_exists)
             kwargs["nextToken"] = page["nextToken"]
+
+    def _role_exists(self, role_arn: str) -> bool:
+        try:
+            call(
+                "GetRole",
+                "iam:GetRole",
+                clients.client("iam", "us-east-1").get_role,
+                RoleName=role_arn.rsplit("/", 1)[-1],
+            )
+        except AwsCallFailed as exc:
+            if exc.code == "NoSuchEntity":
+                return False
+            raise
+        return True
 
     def create(self, name: str) -> None:
         call(

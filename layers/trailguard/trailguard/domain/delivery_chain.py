@@ -237,6 +237,9 @@ class KeyState:
 class LogGroupState:
     exists: bool
     retention_days: int | None = None
+    # Whether the role CloudTrail uses to write to the group exists (None: no role
+    # configured, or not read).
+    role_exists: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -448,24 +451,34 @@ def key_drift(baseline: KeyState, live: KeyState, key_arn: str) -> list[ChainDri
     return found
 
 
-def log_group_drift(baseline: LogGroupState, live: LogGroupState, name: str) -> list[ChainDrift]:
+def log_group_drift(
+    baseline: LogGroupState, live: LogGroupState, name: str, role_arn: str = ""
+) -> list[ChainDrift]:
+    found: list[ChainDrift] = []
+    if baseline.role_exists and live.role_exists is False:
+        # The role's trust and permissions are not in the baseline: it is for a human
+        # to recreate (IAM events reach only us-east-1; the reconciler finds it).
+        found.append(
+            ChainDrift(Part.LOG_GROUP, f"CloudWatch Logs role {role_arn} no longer exists", ())
+        )
     if not baseline.exists:
-        return []
+        return found
     if not live.exists:
         steps: tuple[ChainStep, ...] = (ChainStep.CREATE_LOG_GROUP,)
         if baseline.retention_days:
             steps += (ChainStep.PUT_RETENTION_POLICY,)
-        return [ChainDrift(Part.LOG_GROUP, f"log group {name} does not exist", steps)]
+        return [ChainDrift(Part.LOG_GROUP, f"log group {name} does not exist", steps), *found]
     if baseline.retention_days and live.retention_days != baseline.retention_days:
         shown = f"{live.retention_days} day(s)" if live.retention_days else "never expire"
-        return [
+        found.insert(
+            0,
             ChainDrift(
                 Part.LOG_GROUP,
                 f"log group retention is {shown}, baseline {baseline.retention_days} day(s)",
                 (ChainStep.PUT_RETENTION_POLICY,),
-            )
-        ]
-    return []
+            ),
+        )
+    return found
 
 
 def chain_drift(
@@ -480,7 +493,9 @@ def chain_drift(
     if Part.KEY in parts and baseline.key and live.key:
         found += key_drift(baseline.key, live.key, where.key_arn)
     if Part.LOG_GROUP in parts and baseline.log_group and live.log_group:
-        found += log_group_drift(baseline.log_group, live.log_group, where.log_group_name)
+        found += log_group_drift(
+            baseline.log_group, live.log_group, where.log_group_name, where.logs_role_arn
+        )
     return found
 
 

@@ -185,14 +185,19 @@ def check_link(
     )
     if not drifts:
         return ChainCheck(subject)
+    # What can be repaired is, even when something else of the link cannot be.
     unrepairable = tuple(d.summary for d in drifts if not d.steps)
-    if unrepairable:
-        return ChainCheck(subject, unrepairable=unrepairable)
-    repair = chain_repair(deps, subject, baseline=baseline, live=live, drifts=drifts, part=part)
+    repairable = [d for d in drifts if d.steps]
+    repair = None
+    if repairable:
+        repair = chain_repair(
+            deps, subject, baseline=baseline, live=live, drifts=repairable, part=part
+        )
     return ChainCheck(
         subject,
         repair=repair,
-        recreates_bucket=ChainStep.CREATE_BUCKET in repair_steps(drifts),
+        unrepairable=unrepairable,
+        recreates_bucket=ChainStep.CREATE_BUCKET in repair_steps(repairable),
     )
 
 
@@ -292,7 +297,9 @@ def chain_repair(
         after = chains.read(where, frozenset({part}), home)
         if part.value in after.unreadable:
             return [f"could not re-read: {after.unreadable[part.value]}"]
-        return [d.summary for d in chain_drift(want, after, frozenset({part}))]
+        # What no call can undo is reported on its own (beyond_repair), not as this
+        # repair's failure.
+        return [d.summary for d in chain_drift(want, after, frozenset({part})) if d.steps]
 
     return Repair(
         subject=subject,
@@ -319,27 +326,45 @@ def run_check(deps: Dependencies, check: ChainCheck) -> Result:
             "delivery chain is in an account trailguard cannot reach",
             manual_action=check.unreachable,
         )
-    if check.unrepairable:
-        return report_only(
-            deps,
-            subject,
-            Severity.CRITICAL,
-            Outcome.REMEDIATION_FAILED,
-            "delivery chain broken beyond repair by API",
-            drift=check.unrepairable,
-            manual_action=(
-                "the KMS key is gone: create a key whose policy grants CloudTrail, point the "
-                "trail at it (UpdateTrail KmsKeyId) and capture a new baseline"
-            ),
-        )
-    if check.repair is None:
-        return Result(Outcome.IN_SYNC, subject.resource, "matches the baseline")
-    if deps.settings.detect_only:
-        return detected(deps, subject, check.repair.drift)
-    result = execute(deps, check.repair)
-    if check.recreates_bucket:
-        bucket_lost(deps, subject)
-    return result
+    result = Result(Outcome.IN_SYNC, subject.resource, "matches the baseline")
+    if check.repair is not None:
+        if deps.settings.detect_only:
+            result = detected(deps, subject, check.repair.drift)
+        else:
+            result = execute(deps, check.repair)
+            if check.recreates_bucket:
+                bucket_lost(deps, subject)
+    unfixable = beyond_repair(deps, check)
+    return unfixable if check.repair is None and unfixable is not None else result
+
+
+_BEYOND_REPAIR = {
+    Part.KEY: (
+        "the KMS key is gone: create a key whose policy grants CloudTrail, point the "
+        "trail at it (UpdateTrail KmsKeyId) and capture a new baseline"
+    ),
+    Part.LOG_GROUP: (
+        "recreate the role with a trust policy for cloudtrail.amazonaws.com and "
+        "logs:CreateLogStream and logs:PutLogEvents on the log group (CloudTrail User Guide, "
+        "'Sending events to CloudWatch Logs'), then capture a new baseline"
+    ),
+}
+
+
+def beyond_repair(deps: Dependencies, check: ChainCheck) -> Result | None:
+    """The CRITICAL for drift that no API call undoes (a deleted key, a deleted role)."""
+    if not check.unrepairable:
+        return None
+    part = Part.KEY if check.subject.resource.startswith("arn:aws:kms") else Part.LOG_GROUP
+    return report_only(
+        deps,
+        check.subject,
+        Severity.CRITICAL,
+        Outcome.REMEDIATION_FAILED,
+        "delivery chain broken beyond repair by API",
+        drift=check.unrepairable,
+        manual_action=_BEYOND_REPAIR[part],
+    )
 
 
 def bucket_lost(deps: Dependencies, subject: Subject) -> None:
@@ -390,11 +415,14 @@ def check_chain(
             repaired = any(r.outcome is Outcome.REPAIRED for r in report.results[before:])
             if check.recreates_bucket and repaired:
                 bucket_lost(deps, check.subject)
-        elif (check.unreachable or check.unrepairable) and not report.plan_only:
+        if report.plan_only:
+            continue
+        if check.unreachable:
             report.results.append(run_check(deps, check))
-            if check.unrepairable:
-                failed = "; ".join(check.unrepairable)
-                report.failures.append(f"{check.subject.resource}: {failed}")
+        unfixable = beyond_repair(deps, check)
+        if unfixable is not None:
+            report.results.append(unfixable)
+            report.failures.append(f"{check.subject.resource}: {'; '.join(check.unrepairable)}")
 
 
 def protect_delivery_chain(event: ApiCallEvent, deps: Dependencies) -> Result:
