@@ -431,3 +431,12 @@ def test_logs_role_deleted_is_critical_and_the_rest_is_still_repaired(world: Wor
         f"CloudWatch Logs role {world.trail_logs_role_arn} no longer exists"
     ]
     assert "cloudtrail.amazonaws.com" in beyond.document["manualAction"]
+
+
+def test_a_deleted_bucket_policy_comes_back_whole(chain_world: World) -> None:
+    chain_world.chain_client("s3").delete_bucket_policy(Bucket=LOG_BUCKET)
+    event = _event(chain_world, "put_bucket_policy_deny_cloudtrail.json")
+    event["detail"]["eventName"] = "DeleteBucketPolicy"
+
+    assert chain_world.invoke(FUNCTION, event)["outcome"] == "repaired"
+    assert _policy(chain_world)["Statement"] == chain_world.bucket_policy()["Statement"]

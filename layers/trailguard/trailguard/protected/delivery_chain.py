@@ -220,12 +220,13 @@ def chain_repair(
 
     def bucket_policy() -> None:
         assert want.bucket is not None
-        # A recreated bucket gets the whole baseline policy; an existing one keeps its
-        # other statements and gets CloudTrail's back, without the denials.
-        if recreate and want.bucket.policy:
+        # A recreated bucket, or one whose policy was deleted, gets the whole baseline
+        # policy; an existing policy keeps its other statements and gets CloudTrail's
+        # back, without the denials.
+        live_policy = live.bucket.policy if live.bucket else None
+        if (recreate or not live_policy) and want.bucket.policy:
             policy = dict(want.bucket.policy)
         else:
-            live_policy = live.bucket.policy if live.bucket else None
             policy = repaired_policy(
                 want.bucket.policy, live_policy, ("s3:PutObject", "s3:GetBucketAcl")
             )
