@@ -184,6 +184,7 @@ class World:
         self.chain_account = LOG_ARCHIVE_ACCOUNT if layout == LOG_ARCHIVE_LAYOUT else ACCOUNT
         self.companion_rules: list[dict[str, Any]] = []
         _ACTIVE[:] = [self]
+        self.witness: Any = None  # drill.witness.Witness once a scenario deploys one
         self._seed_organization()
         if layout == LOG_ARCHIVE_LAYOUT:
             self.parameters["LogArchiveAccountId"] = LOG_ARCHIVE_ACCOUNT
@@ -452,6 +453,10 @@ class World:
         aws_client("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
         conditions = self.conditions()
+        if conditions["HasChatTopic"]:
+            refs["ChatTopic"] = aws_client("sns").create_topic(
+                Name=f"{STACK}-ChatTopic-EXAMPLE", Attributes={"KmsMasterKeyId": key["KeyId"]}
+            )["TopicArn"]
         env = resolve(tpl.global_environment(self.template), refs, atts, conditions)
         self.environment = {k: str(v) for k, v in env.items()}
         self.environment["AWS_REGION"] = REGION
@@ -466,6 +471,7 @@ class World:
         return {
             "DetectOnly": self.parameters["Mode"] == "detect",
             "HasAlertEmail": bool(self.parameters["AlertEmail"]),
+            "HasChatTopic": self.parameters["ChatNotifications"] == "true",
             "HasLogArchive": bool(self.parameters.get("LogArchiveAccountId")),
             "InGlobalEventsRegion": REGION == "us-east-1",
         }
@@ -650,6 +656,9 @@ def seeded_world(
 ) -> Iterator[World]:
     from moto import mock_aws
 
+    from drill.emulation import alert_path
+
+    alert_path.install()  # SNS with an unusable key, PutEvents across accounts
     core_models: Any = importlib.import_module("moto.core.models")
     iam_models: Any = importlib.import_module("moto.iam.models")
 

@@ -42,6 +42,20 @@ OWN_RULES = "AlertSelfTamperingFunction/OwnRulesChanged"
 OWN_FUNCTIONS = "AlertSelfTamperingFunction/OwnFunctionsChanged"
 OWN_TOPIC = "AlertSelfTamperingFunction/OwnTopicChanged"
 OWN_TABLES = "AlertSelfTamperingFunction/OwnTablesChanged"
+OWN_ALERT_KEY = "AlertSelfTamperingFunction/OwnAlertKeyChanged"
+OWN_ALARMS = "AlertSelfTamperingFunction/OwnAlarmsChanged"
+OWN_STACK = "AlertSelfTamperingFunction/OwnStackChanged"
+OWN_ROLES = "AlertSelfTamperingFunction/OwnRolesChanged"
+SELF_PROTECTION = (
+    OWN_RULES,
+    OWN_FUNCTIONS,
+    OWN_TOPIC,
+    OWN_TABLES,
+    OWN_ALERT_KEY,
+    OWN_ALARMS,
+    OWN_STACK,
+    OWN_ROLES,
+)
 BUCKET = "RestoreDeliveryChainFunction/BucketChanged"
 KEY = "RestoreDeliveryChainFunction/KeyChanged"
 LOG_GROUP = "RestoreDeliveryChainFunction/LogGroupChanged"
@@ -79,6 +93,13 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "update_own_function_by_cloudformation.json": {OWN_FUNCTIONS},
     "delete_alert_topic.json": {OWN_TOPIC},
     "delete_baseline_table.json": {OWN_TABLES},
+    "put_own_rule_disabled.json": {OWN_RULES},
+    "pass_own_role_to_new_function.json": {OWN_FUNCTIONS},
+    "set_alert_subscription_filter_policy.json": {OWN_TOPIC},
+    "disable_alert_key.json": {OWN_ALERT_KEY, KEY},
+    "disable_own_alarm_actions.json": {OWN_ALARMS},
+    "update_own_stack.json": {OWN_STACK},
+    "put_own_role_policy.json": {OWN_ROLES},
     "malformed_missing_detail.json": set(),
     # The delivery chain (protected/delivery_chain.py). Which trail's bucket, key or log
     # group a call names is the handler's to decide (the baseline knows), so another
@@ -90,11 +111,13 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "delete_bucket.json": {BUCKET},
     "put_bucket_policy_other_bucket.json": {BUCKET},
     "put_bucket_policy_by_trailguard.json": {BUCKET},
-    "disable_key.json": {KEY},
-    "schedule_key_deletion.json": {KEY},
-    "put_key_policy_drop_cloudtrail.json": {KEY},
+    "disable_key.json": {KEY, OWN_ALERT_KEY},
+    "schedule_key_deletion.json": {KEY, OWN_ALERT_KEY},
+    "put_key_policy_drop_cloudtrail.json": {KEY, OWN_ALERT_KEY},
     "delete_log_group.json": {LOG_GROUP},
     "put_retention_policy_one_day.json": {LOG_GROUP},
+    # KMS calls reach both the trail key's rule and the alert key's: each handler
+    # acts on its own key only (the baseline's chain, the stack's alert key).
     # Near misses: calls on the trail's bucket and key that do not break delivery.
     "put_bucket_tagging_trail_bucket.json": set(),
     "enable_key.json": set(),
@@ -130,10 +153,7 @@ def test_the_template_declares_exactly_the_expected_rules() -> None:
         TRUSTED_ACCESS,
         TRAIL,
         SERVICE_LINKED_ROLE,
-        OWN_RULES,
-        OWN_FUNCTIONS,
-        OWN_TOPIC,
-        OWN_TABLES,
+        *SELF_PROTECTION,
         BUCKET,
         KEY,
         LOG_GROUP,
@@ -331,6 +351,7 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     assert names[SERVICE_LINKED_ROLE] == {"DeleteServiceLinkedRole"}
     assert names[TRAIL] == set(ASPECTS_BY_EVENT) | set(DELEGATED_ADMIN_EVENTS)
     watched = set(SILENCING) | set(ALTERING)
-    for key in (OWN_RULES, OWN_FUNCTIONS, OWN_TOPIC, OWN_TABLES):
+    for key in SELF_PROTECTION:
         assert {base_name(n) for n in names[key]} <= watched, key
+    assert set().union(*({base_name(n) for n in names[key]} for key in SELF_PROTECTION)) == watched
     assert names[BUCKET] | names[KEY] | names[LOG_GROUP] == set(PART_BY_EVENT)

@@ -215,6 +215,8 @@ def _assuming_roles_of_trailguard() -> set[str]:
         if resource["Type"] != "AWS::IAM::Role":
             continue
         for policy in resource["Properties"].get("Policies", []):
+            if "PolicyDocument" not in policy:
+                continue  # a conditional policy (Security Hub findings): no AssumeRole there
             for statement in as_list(policy["PolicyDocument"]["Statement"]):
                 if "sts:AssumeRole" in actions_of(statement):
                     found.add(logical_id)

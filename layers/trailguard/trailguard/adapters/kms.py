@@ -1,7 +1,7 @@
-"""KMS adapter: the trail's key, read and repaired (delivery chain).
-
-`role_arn` is the log-archive companion's role when the key is in that account.
-"""
+"""KMS adapter: the alert topic's key, re-enabled when it was disabled or scheduled
+for deletion (protected/trailguard_itself.py); and the trail's key, read and
+repaired in whichever account owns it (protected/delivery_chain.py), where
+`role_arn` is the log-archive companion's role when that account is another one."""
 
 from __future__ import annotations
 
@@ -13,9 +13,45 @@ from trailguard.adapters.aws_errors import call
 from trailguard.domain.delivery_chain import KeyState
 from trailguard.errors import AwsCallFailed
 
+
+def key_id(key: str) -> str:
+    """The key id of a key ARN (arn:aws:kms:<region>:<account>:key/<id>) or of an id.
+    KMS takes either; the client is made in the ARN's region, so the id is enough."""
+    return key.rsplit("/", 1)[-1] if key.startswith("arn:") else key
+
+
+IAM_ACTIONS = frozenset({"kms:DescribeKey", "kms:EnableKey", "kms:CancelKeyDeletion"})
 # sts:AssumeRole: every call may act through the log-archive companion's role.
 IAM_ACTIONS_READ = frozenset({"kms:DescribeKey", "kms:GetKeyPolicy", "sts:AssumeRole"})
 IAM_ACTIONS_WRITE = frozenset({"kms:EnableKey", "kms:CancelKeyDeletion", "kms:PutKeyPolicy"})
+
+
+class KmsKeyGateway:
+    def __init__(self, region: str) -> None:
+        self._region = region
+
+    def _client(self, key: str) -> Any:
+        # A key ARN names its region; a bare key id is in the stack's region.
+        parts = key.split(":")
+        region = parts[3] if key.startswith("arn:") and len(parts) > 3 else self._region
+        return clients.client("kms", region)
+
+    def state(self, key: str) -> str:
+        response = call(
+            "DescribeKey", "kms:DescribeKey", self._client(key).describe_key, KeyId=key_id(key)
+        )
+        return str(response["KeyMetadata"]["KeyState"])
+
+    def enable(self, key: str) -> None:
+        call("EnableKey", "kms:EnableKey", self._client(key).enable_key, KeyId=key_id(key))
+
+    def cancel_deletion(self, key: str) -> None:
+        call(
+            "CancelKeyDeletion",
+            "kms:CancelKeyDeletion",
+            self._client(key).cancel_key_deletion,
+            KeyId=key_id(key),
+        )
 
 
 class KmsGateway:
@@ -58,14 +94,14 @@ class KmsGateway:
     # companion's role when it is the log-archive account), where its id names it; moto
     # takes only the id for these two.
     def enable(self, key_arn: str) -> None:
-        call("EnableKey", "kms:EnableKey", self._client().enable_key, KeyId=_key_id(key_arn))
+        call("EnableKey", "kms:EnableKey", self._client().enable_key, KeyId=key_id(key_arn))
 
     def cancel_deletion(self, key_arn: str) -> None:
         call(
             "CancelKeyDeletion",
             "kms:CancelKeyDeletion",
             self._client().cancel_key_deletion,
-            KeyId=_key_id(key_arn),
+            KeyId=key_id(key_arn),
         )
 
     def put_policy(self, key_arn: str, policy: dict[str, Any]) -> None:
@@ -80,7 +116,3 @@ class KmsGateway:
             Policy=json.dumps(policy),
             BypassPolicyLockoutSafetyCheck=False,
         )
-
-
-def _key_id(key_arn: str) -> str:
-    return key_arn.rsplit("/", 1)[-1]
