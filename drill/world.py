@@ -46,7 +46,12 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    # One account for a moto server (the bench, make reliability). The in-process world
+    # (seeded_world) takes it out: there every account is its own.
+    "MOTO_ACCOUNT_ID": ACCOUNT,
 }
+# True inside seeded_world: moto in this process keeps accounts apart.
+_MULTI_ACCOUNT: list[bool] = [False]
 
 
 _CLIENTS: dict[tuple[str, str], Any] = {}
@@ -554,6 +559,8 @@ class World:
         from trailguard import runtime
 
         os.environ.update(FAKE_CREDENTIALS)
+        if _MULTI_ACCOUNT[0]:
+            os.environ.pop("MOTO_ACCOUNT_ID", None)
         os.environ.update(self.environment)
         os.environ.update(overrides)
         runtime.reset()
@@ -671,10 +678,12 @@ def seeded_world(
     core_models.DEFAULT_ACCOUNT_ID = iam_models.DEFAULT_ACCOUNT_ID = ACCOUNT
     _CLIENTS.clear()
     _ACCOUNT_CLIENTS.clear()
+    _MULTI_ACCOUNT[0] = True
     try:
         with mock_aws():
             yield World(parameters, layout)
     finally:
+        _MULTI_ACCOUNT[0] = False
         _CLIENTS.clear()
         _ACCOUNT_CLIENTS.clear()
         core_models.DEFAULT_ACCOUNT_ID, iam_models.DEFAULT_ACCOUNT_ID = defaults
