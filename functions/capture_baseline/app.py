@@ -35,6 +35,7 @@ def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
         captured_by=captured_by,
         reason=reason,
         replace_existing=replace,
+        chains=deps.chain,
     )
     logger.info("baseline capture", extra=report.as_dict())
     return {"ok": report.ok, **report.as_dict()}

@@ -66,7 +66,7 @@ def test_event_bus_grant_is_for_trailguard_events_on_the_default_bus(
         for statement in policy["PolicyDocument"]["Statement"]
         if statement.get("Action") == "events:PutEvents"
     ]
-    assert len(grants) == 5
+    assert len(grants) == 6  # the six functions that alert
     for statement in grants:
         assert statement["Resource"] == {
             "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"
@@ -85,7 +85,7 @@ def test_findings_grant_exists_only_with_security_hub_findings_on(
         for policy in resource["Properties"].get("Policies", [])
         if "Fn::If" in policy
     ]
-    assert len(conditional) == 5
+    assert len(conditional) == 6  # the six functions that alert
     grants = []
     for condition, policy, otherwise in conditional:
         assert condition == "SendsSecurityHubFindings"

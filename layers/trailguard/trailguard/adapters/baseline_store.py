@@ -13,6 +13,7 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.ports import Precondition
 
@@ -22,6 +23,14 @@ CURRENT = "CURRENT"
 
 
 def _item(baseline: TrailBaseline, sort_key: str) -> dict[str, Any]:
+    item = _trail_item(baseline, sort_key)
+    if baseline.chain is not None:
+        # Its own attribute: items written before it existed still read back.
+        item["delivery_chain"] = {"S": baseline.chain.to_json()}
+    return item
+
+
+def _trail_item(baseline: TrailBaseline, sort_key: str) -> dict[str, Any]:
     return {
         "pk": {"S": baseline.ref.arn},
         "sk": {"S": sort_key},
@@ -40,6 +49,9 @@ def _baseline(item: dict[str, Any]) -> TrailBaseline:
         captured_at=item["captured_at"]["S"],
         captured_by=item["captured_by"]["S"],
         reason=item.get("reason", {}).get("S", ""),
+        chain=DeliveryChain.from_json(item["delivery_chain"]["S"])
+        if "delivery_chain" in item
+        else None,
     )
 
 
@@ -118,6 +130,8 @@ class DynamoBaselineStore:
             TableName=self._table,
             Item=_item(baseline, CURRENT),
         )
+        # A read before the capture remembered "no baseline": it has one now.
+        self._remember(baseline.ref, True)
 
     def all(self) -> Iterator[TrailBaseline]:
         api = self._client()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.domain.drift import EVERY_ASPECT
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.ports import BaselineStore, Trails
+from trailguard.ports import BaselineStore, DeliveryChains, Trails
 from trailguard.settings import Settings
 
 
@@ -61,6 +62,7 @@ def capture(
     captured_by: str,
     reason: str,
     replace_existing: bool,
+    chains: DeliveryChains | None = None,
 ) -> CaptureReport:
     """Store baselines of the protected trails whose home region is the stack's.
 
@@ -83,10 +85,12 @@ def capture(
     report.missing += [f"{name}: no such trail in {settings.region}" for name in missing]
     report.skipped += skipped
     for snapshot in chosen:
-        if not replace_existing and store.get(snapshot.ref) is not None:
+        previous = store.get(snapshot.ref)
+        if not replace_existing and previous is not None:
             report.kept.append(snapshot.ref.arn)
             continue
-        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason))
+        chain = _chain(chains, snapshot, previous)
+        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason, chain))
         report.captured.append(snapshot.ref.arn)
     return report
 
@@ -104,5 +108,34 @@ def recapture(
     live = trails.read(ref, EVERY_ASPECT)
     if not live.exists or live.snapshot is None:
         return False
-    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason))
+    # The chain is not re-read here: it stays while the trail writes to the same bucket
+    # and key, and is dropped (until the next capture) when it does not.
+    chain = _chain(None, live.snapshot, store.get(ref))
+    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason, chain))
     return True
+
+
+def _chain(
+    chains: DeliveryChains | None, snapshot: TrailSnapshot, previous: TrailBaseline | None
+) -> DeliveryChain | None:
+    """The trail's delivery chain to store with its baseline: as read now, with the
+    links that cannot be read now kept from the previous baseline. Without a reader
+    (the operator command line, which the log-archive companion does not trust) the
+    previous chain is kept whole, while the trail writes to the same bucket and key."""
+    kept = previous.chain if previous is not None else None
+    if kept is not None and not _same_chain(kept, snapshot):
+        kept = None
+    if chains is None:
+        return kept
+    from trailguard.protected.delivery_chain import read_baseline_chain
+
+    chain = read_baseline_chain(chains, snapshot)
+    return kept.merged(chain) if kept is not None else chain
+
+
+def _same_chain(chain: DeliveryChain, snapshot: TrailSnapshot) -> bool:
+    settings = snapshot.settings
+    return (
+        chain.location.bucket_name == settings.s3_bucket_name
+        and chain.location.key_arn == settings.kms_key_id
+    )

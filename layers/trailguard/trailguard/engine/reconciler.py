@@ -20,6 +20,7 @@ from trailguard.domain.drift import EVERY_ASPECT, trail_drift
 from trailguard.domain.trails import TrailBaseline, TrailRef
 from trailguard.engine.remediation import Dependencies, Repair, Result, Subject, respond
 from trailguard.errors import AwsCallFailed, RemediationFailed
+from trailguard.protected.delivery_chain import check_chain
 from trailguard.protected.service_linked_role import role_repair, role_subject
 from trailguard.protected.trail import trail_repair
 from trailguard.protected.trusted_access import (
@@ -152,6 +153,9 @@ def reconcile(
 
     baselines, problems = protected_baselines(deps)
     report.failures += problems
+    for baseline in baselines:
+        # The bucket and key first: a trail cannot be recreated without its bucket.
+        check_chain(deps, baseline, report, detected_by, _run)
     for baseline in baselines:
         ref: TrailRef = baseline.ref
         report.checked.append(ref.arn)
