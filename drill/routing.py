@@ -149,8 +149,13 @@ def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Deliv
 
 def expression(world: World, schedule: Schedule) -> str:
     """The schedule as deployed with the world's parameters: "rate(5 minutes)"."""
+    value = schedule.expression
+    if isinstance(value, dict) and "Fn::FindInMap" in value:
+        mapping, key, attribute = value["Fn::FindInMap"]
+        selected = resolve(key, world.parameters, {}, {})
+        return str(world.template["Mappings"][mapping][str(selected)][attribute])
     try:
-        return str(resolve(schedule.expression, world.parameters, {}, {}))
+        return str(resolve(value, world.parameters, {}, {}))
     except (KeyError, TypeError, IndexError):  # an intrinsic the drill does not evaluate
         return str(schedule.expression)
 

@@ -129,6 +129,7 @@ class World:
         self.parameters = {**tpl.parameter_defaults(self.template), **(parameters or {})}
         self.trail_name = TRAIL_NAME
         self.trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+        self.emulation: Any = None  # drill.emulation.Emulation, set by seeded_world
         self._seed_organization()
         self._seed_trail()
         self._deploy_stack()
@@ -143,9 +144,10 @@ class World:
     def _seed_trail(self) -> None:
         s3 = aws_client("s3")
         s3.create_bucket(Bucket=LOG_BUCKET)
-        self.trail_key_arn = aws_client("kms").create_key(Description="org trail")["KeyMetadata"][
-            "Arn"
-        ]
+        s3.put_bucket_policy(Bucket=LOG_BUCKET, Policy=json.dumps(trail_bucket_policy()))
+        self.trail_key_arn = aws_client("kms").create_key(
+            Description="org trail", Policy=json.dumps(trail_key_policy())
+        )["KeyMetadata"]["Arn"]
         logs = aws_client("logs")
         logs.create_log_group(logGroupName="org-trail")
         self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:org-trail:*"
@@ -373,6 +375,69 @@ class World:
         return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
 
 
+def trail_bucket_policy() -> dict[str, Any]:
+    """The bucket policy CloudTrail needs to deliver the organization trail's files."""
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+    service = {"Service": "cloudtrail.amazonaws.com"}
+    source = {"StringEquals": {"aws:SourceArn": trail_arn}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": service,
+                "Action": "s3:GetBucketAcl",
+                "Resource": f"arn:aws:s3:::{LOG_BUCKET}",
+                "Condition": source,
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": service,
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{LOG_BUCKET}/org/AWSLogs/*",
+                "Condition": {
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        "aws:SourceArn": trail_arn,
+                    }
+                },
+            },
+        ],
+    }
+
+
+def trail_key_policy() -> dict[str, Any]:
+    """The key policy: the account administers the key, CloudTrail encrypts with it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+                        )
+                    }
+                },
+            },
+        ],
+    }
+
+
 def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path) as handle:
         return dict(json.load(handle))
@@ -385,9 +450,16 @@ def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
     _CLIENTS.clear()
+    from drill.emulation import installed
+
     try:
-        with mock_aws():
-            yield World(parameters)
+        with mock_aws(), installed() as emulation:
+            world = World(parameters)
+            world.emulation = emulation
+            # Lambda gives each function its role's credentials; the drill's clients
+            # share one fake key, so Event history is told whose calls are trailguard's.
+            emulation.history.identify_as(ACCOUNT, world.role_arns["ReconcileInvariantsRole"])
+            yield world
     finally:
         _CLIENTS.clear()
         os.environ.clear()

@@ -58,7 +58,7 @@ def test_lost_events_are_repaired_by_the_schedule() -> None:
         "organizations:DisableAWSServiceAccess",
     ]
     [delivery] = play["deliveries"]
-    assert delivery["schedule"] == "rate(5 minutes)"
+    assert delivery["schedule"] == "rate(1 minute)"
     assert delivery["event"]["detailType"] == "Scheduled Event"
     assert delivery["event"]["name"] is None  # no CloudTrail event
     [invocation] = delivery["invocations"]
@@ -73,7 +73,7 @@ def test_lost_events_are_repaired_by_the_schedule() -> None:
     assert [c["holds"] for c in play["states"]["afterTrailguard"]] == [True] * 4
     for expected in (
         "none delivered: the attack's CloudTrail events are lost",
-        "Scheduled Event from aws.events, rate(5 minutes)",
+        "Scheduled Event from aws.events, rate(1 minute)",
         "schedule Every -> ReconcileInvariantsFunction: repaired",
         "repaired 2",
         "StartLogging arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail: ok",

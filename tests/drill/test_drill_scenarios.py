@@ -125,7 +125,7 @@ def _lost_events(world: World, play: Play) -> None:
     assert world.snapshot() == world.baseline().snapshot
     # No CloudTrail event reached trailguard: only the schedule's Scheduled Event.
     [delivery] = play.deliveries
-    assert delivery.schedule == "rate(5 minutes)"
+    assert delivery.schedule == "rate(1 minute)"
     assert delivery.event["detail-type"] == "Scheduled Event"
     assert delivery.event["source"] == "aws.events"
     assert delivery.event["resources"] == [RECONCILE_RULE_ARN]

@@ -33,7 +33,7 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, sns
+from trailguard.adapters import baseline_store, cloudtrail, health_store, iam, organizations, sns
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -55,6 +55,14 @@ ADAPTERS = {
 CLOUDTRAIL_READ_BY_ARN = cloudtrail.IAM_ACTIONS_READ - {"cloudtrail:DescribeTrails"}
 BASELINE_GET_PUT = frozenset({"dynamodb:GetItem", "dynamodb:PutItem"})
 BASELINE_SCAN = frozenset({"dynamodb:Scan"})
+HEALTH_APPEND = frozenset({"dynamodb:UpdateItem"})
+# The trail-health item lives in the ledger table (adapters/health_store.py).
+HEALTH_ON_LEDGER = {
+    "restore_trail": HEALTH_APPEND,
+    "reconcile_invariants": frozenset(
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    ),
+}
 
 REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     "restore_trusted_access": organizations.IAM_ACTIONS | sns.IAM_ACTIONS,
@@ -65,7 +73,11 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
     | BASELINE_GET_PUT
-    | sns.IAM_ACTIONS,
+    | sns.IAM_ACTIONS
+    # A repair that ends a blind window lists Event history's calls and remembers the
+    # window for the reconciler's follow-up (protected/trail_delivery.py).
+    | cloudtrail.IAM_ACTIONS_LOOKUP
+    | HEALTH_APPEND,
     "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
     "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT,
@@ -73,9 +85,12 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
     | iam.IAM_ACTIONS
-    | CLOUDTRAIL_READ_BY_ARN
+    | cloudtrail.IAM_ACTIONS_READ
     | cloudtrail.IAM_ACTIONS_WRITE
+    | cloudtrail.IAM_ACTIONS_LOOKUP
     | BASELINE_SCAN
+    | health_store.IAM_ACTIONS_READ
+    | health_store.IAM_ACTIONS_WRITE
     | sns.IAM_ACTIONS,
     # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
     "alert_self_tampering": sns.IAM_ACTIONS,
@@ -178,7 +193,7 @@ def test_required_actions_are_declared_by_the_adapters() -> None:
 
 
 def declared(module: ModuleType) -> frozenset[str]:
-    names = ("IAM_ACTIONS", "IAM_ACTIONS_READ", "IAM_ACTIONS_WRITE")
+    names = ("IAM_ACTIONS", "IAM_ACTIONS_READ", "IAM_ACTIONS_WRITE", "IAM_ACTIONS_LOOKUP")
     sets = [getattr(module, name) for name in names if hasattr(module, name)]
     assert sets, f"{module.__name__} declares no IAM actions"
     return frozenset().union(*sets)
@@ -517,13 +532,18 @@ def test_dynamodb_actions_are_granted_per_table_as_needed(
     the ledger's DeleteItem must never reach the baselines."""
     mark_known_template_bug(request, function_id)
     expected: dict[str, set[str]] = {}
-    baseline = {a for a in REQUIRED_BY_ADAPTERS[code_dir(function_id)] if a.startswith("dynamodb:")}
+    health = HEALTH_ON_LEDGER.get(code_dir(function_id), frozenset())
+    baseline = {
+        a for a in REQUIRED_BY_ADAPTERS[code_dir(function_id)] - health if a.startswith("dynamodb:")
+    }
     if baseline:
         expected["BaselineTable"] = baseline
-    if uses_delivery_ledger(function_id):
+    if uses_delivery_ledger(function_id) or health:
         ledger_table = _ledger_table()
         assert ledger_table, "LEDGER_TABLE_NAME must !Ref the stack's ledger table"
-        expected.setdefault(ledger_table, set()).update(ADAPTERS["delivery_ledger"].IAM_ACTIONS)
+        if uses_delivery_ledger(function_id):
+            expected.setdefault(ledger_table, set()).update(ADAPTERS["delivery_ledger"].IAM_ACTIONS)
+        expected.setdefault(ledger_table, set()).update(health)
     assert _dynamodb_grants(resources, function_id) == expected
 
 

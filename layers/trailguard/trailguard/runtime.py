@@ -6,8 +6,9 @@ import logging
 from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
-from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.cloudtrail import CloudTrailGateway, EventHistoryGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
+from trailguard.adapters.health_store import DynamoHealthStore
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.sns import SnsAlertSink
@@ -19,8 +20,10 @@ from trailguard.settings import Settings, get_settings
 def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> Dependencies:
     """The real adapters for `settings`: the functions' wiring, and the CLI's."""
     ledger = None
+    health = None
     if settings.ledger_table_name:
         ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
+        health = DynamoHealthStore(settings.ledger_table_name, settings.region)
     return Dependencies(
         ledger=ledger,
         settings=settings,
@@ -29,6 +32,8 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
         roles=IamGateway(),
         baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
         alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
+        health=health,
+        history=EventHistoryGateway(),
     )
 
 

@@ -36,6 +36,10 @@ class Settings:
     detect_only: bool
     alert_on_other_service_principals: bool
     stack_name: str = ""  # names trailguard's own resources (self-protection)
+    # I7: no digest file for this long while logging is drift. CloudTrail delivers a
+    # digest file every hour, also in a quiet account (User Guide, "CloudTrail digest
+    # files"); two hours is one missed digest plus an hour of delivery delay.
+    delivery_stale_after_minutes: int = 120
 
     @property
     def protects_every_organization_trail(self) -> bool:
@@ -94,7 +98,17 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         detect_only=_flag(env, "DETECT_ONLY", False),
         alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
         stack_name=_stack_name(env),
+        delivery_stale_after_minutes=_minutes(env, "DELIVERY_STALE_AFTER_MINUTES", 120),
     )
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 60 <= int(raw) <= 24 * 60:
+        raise SettingsError(f"{name} must be whole minutes between 60 and 1440, got {raw!r}")
+    return int(raw)
 
 
 def _stack_name(env: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
+from trailguard.domain.blind_window import BlindWindow
 from trailguard.domain.events import ApiCallEvent
 
 
@@ -28,6 +29,7 @@ class Outcome(Enum):
     REMEDIATION_FAILED = "remediation_failed"
     IN_SYNC = "in_sync"
     NOTICE = "notice"
+    RECOVERED = "recovered"  # a problem trailguard cannot repair went away (I7)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Alert:
     manual_action: str = ""
     detail: str = ""
     repaired_at: datetime | None = None
+    blind_window: BlindWindow | None = None  # when the trail recorded nothing (I2/I3/I5)
 
     @property
     def seconds_to_repair(self) -> float | None:

@@ -16,12 +16,20 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from trailguard.domain.alerts import Outcome
+from trailguard.domain.blind_window import TrailHealth
 from trailguard.domain.drift import EVERY_ASPECT, trail_drift
 from trailguard.domain.trails import TrailBaseline, TrailRef
 from trailguard.engine.remediation import Dependencies, Repair, Result, Subject, respond
 from trailguard.errors import AwsCallFailed, RemediationFailed
 from trailguard.protected.service_linked_role import role_repair, role_subject
 from trailguard.protected.trail import trail_repair
+from trailguard.protected.trail_delivery import (
+    I7,
+    blind_reason,
+    blind_window_annotation,
+    last_good,
+    watch_trail,
+)
 from trailguard.protected.trusted_access import (
     CLOUDTRAIL,
     trusted_access_repair,
@@ -102,14 +110,17 @@ class _EnabledOnceRepaired:
         raise AssertionError("a dry run changes nothing")
 
 
-def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
+def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> Result | None:
     if report.plan_only:
         report.planned.append(PlannedRepair.of(repair, alert_only=deps.settings.detect_only))
-        return
+        return None
     try:
-        report.results.append(respond(deps, repair))
+        result = respond(deps, repair)
     except RemediationFailed as exc:
         report.failures.append(str(exc))
+        return None
+    report.results.append(result)
+    return result
 
 
 def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
@@ -152,31 +163,57 @@ def reconcile(
 
     baselines, problems = protected_baselines(deps)
     report.failures += problems
+    report.checked.append(I7)
     for baseline in baselines:
         ref: TrailRef = baseline.ref
         report.checked.append(ref.arn)
         try:
+            before = deps.health.get(ref) if deps.health and not plan_only else TrailHealth()
             live = deps.trails.read(ref, EVERY_ASPECT)
         except AwsCallFailed as exc:
             report.failures.append(f"{ref.arn}: {exc} ({exc.hint})")
             continue
         drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
-        if not drifts:
-            continue
-        invariants = "/".join(sorted({d.invariant for d in drifts}))
-        subject = Subject(
-            f"{invariants} protected trail", ref.arn, ref.account_id, ref.region, None, detected_by
-        )
-        repair = trail_repair(
-            deps,
-            subject=subject,
-            ref=ref,
-            baseline=baseline,
-            live=live,
-            drifts=drifts,
-            aspects=EVERY_ASPECT,
-        )
-        _run(deps, repair, report)
+        repaired = None
+        if drifts:
+            invariants = "/".join(sorted({d.invariant for d in drifts}))
+            subject = Subject(
+                f"{invariants} protected trail",
+                ref.arn,
+                ref.account_id,
+                ref.region,
+                None,
+                detected_by,
+            )
+            repair = trail_repair(
+                deps,
+                subject=subject,
+                ref=ref,
+                baseline=baseline,
+                live=live,
+                drifts=drifts,
+                aspects=EVERY_ASPECT,
+            )
+            reason = blind_reason(drifts, live)
+            if reason is not None:
+                repair.annotate = blind_window_annotation(
+                    deps, subject, last_good(before, deps.clock()), reason
+                )
+            result = _run(deps, repair, report)
+            repaired = result if result and result.outcome is Outcome.REPAIRED else None
+        if not plan_only:
+            watched = Subject(I7, ref.arn, ref.account_id, ref.region, None, detected_by)
+            try:
+                report.results += watch_trail(
+                    deps,
+                    watched,
+                    baseline=baseline.snapshot,
+                    live=live,
+                    repaired=repaired,
+                    before=before,
+                )
+            except AwsCallFailed as exc:
+                report.failures.append(f"{ref.arn}: delivery health: {exc} ({exc.hint})")
 
     logger.info("reconciled", extra=report.summary())
     return report

@@ -23,6 +23,8 @@ from trailguard.ports import (
     AlertSink,
     BaselineStore,
     DeliveryLedger,
+    EventHistory,
+    HealthStore,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
@@ -51,6 +53,9 @@ class Dependencies:
     storm: StormDamper = field(default_factory=StormDamper)
     # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
+    # Delivery health and blind windows (protected/trail_delivery.py); None: not tracked.
+    health: HealthStore | None = None
+    history: EventHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ class Repair:
     on_step_failure: Callable[[Action, AwsCallFailed], list[Action] | None] = field(
         default=lambda action, exc: None
     )
+    # Adds to the alert of a verified repair what only the service knows (a blind window).
+    annotate: Callable[[Alert], Alert] = field(default=lambda alert: alert)
 
 
 def notify(deps: Dependencies, alert: Alert) -> str:
@@ -245,6 +252,7 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
             verification="state re-read after repair matches the baseline",
             repaired_at=deps.clock(),
         )
+        alert = repair.annotate(alert)
         logger.info(
             "repaired",
             extra={"resource": subject.resource, "actions": [r.call for r in records]},

@@ -29,6 +29,8 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "repairedAt": alert.repaired_at.isoformat() if alert.repaired_at else None,
         "secondsToRepair": alert.seconds_to_repair,
     }
+    if alert.blind_window is not None:
+        document["blindWindow"] = alert.blind_window.document()
     if event is not None:
         document["event"] = {
             "id": event.event_id,
