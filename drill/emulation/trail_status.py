@@ -192,6 +192,13 @@ def describe(trail: Any, state: DeliveryState, base: dict[str, Any]) -> dict[str
     """`base` (moto's answer) with the delivery fields as AWS would report them."""
     for stale in ("LatestDeliveryTime", "LatestDeliveryAttemptTime"):
         base.pop(stale, None)
+    # AWS reports these with milliseconds; moto truncates them to seconds.
+    for name, moment in (
+        ("StartLoggingTime", trail.status.started),
+        ("StopLoggingTime", trail.status.stopped),
+    ):
+        if moment is not None:
+            base[name] = moment.replace(tzinfo=UTC).timestamp()
     channels = state.of(trail.arn)
     if trail.status.is_logging:
         s3_or_kms = s3_error(trail) or kms_error(trail)

@@ -107,5 +107,5 @@ class EventHistory(Protocol):
     """CloudTrail Event history of this account: (LookupEvents' events, pages left unread)."""
 
     def lookup(
-        self, region: str, start: datetime, end: datetime
+        self, region: str, start: datetime, end: datetime, *, patient: bool = True
     ) -> tuple[list[Mapping[str, Any]], bool]: ...

@@ -339,6 +339,7 @@ def lookup_events(
     *,
     attribute: tuple[str, str] | None = None,
     max_pages: int = 4,
+    patient: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> LookupResult:
@@ -346,7 +347,17 @@ def lookup_events(
 
     At most `max_pages` pages of 50 are read: a bound on the time and on the rate
     budget that a reconciler run spends; `more` says when events were left unread.
+    Not `patient`: rather than wait for the rate budget (an event handler in a storm),
+    fail at once with code `RateBudgetInUse`; the reconciler reads it later.
     """
+    last = _last_lookup.get(region)
+    if not patient and last is not None and monotonic() - last < LOOKUP_SPACING_SECONDS:
+        raise AwsCallFailed(
+            "LookupEvents",
+            "RateBudgetInUse",
+            "Event history was read less than half a second ago",
+            "the reconciler's next run reads Event history for this window",
+        )
     api = clients.client("cloudtrail", region)
     kwargs: dict[str, Any] = {
         "StartTime": start,
@@ -402,7 +413,7 @@ class EventHistoryGateway:
         self._max_pages = max_pages
 
     def lookup(
-        self, region: str, start: datetime, end: datetime
+        self, region: str, start: datetime, end: datetime, *, patient: bool = True
     ) -> tuple[list[Mapping[str, Any]], bool]:
-        result = lookup_events(region, start, end, max_pages=self._max_pages)
+        result = lookup_events(region, start, end, max_pages=self._max_pages, patient=patient)
         return list(result.events), result.more

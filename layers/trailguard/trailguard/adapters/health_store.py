@@ -21,6 +21,7 @@ from trailguard.errors import AwsCallFailed
 IAM_ACTIONS_READ = frozenset({"dynamodb:GetItem"})
 IAM_ACTIONS_WRITE = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"})
 PREFIX = "health#"
+MAX_WINDOWS = 20
 
 
 class DynamoHealthStore:
@@ -86,19 +87,27 @@ class DynamoHealthStore:
         return True
 
     def add_window(self, ref: TrailRef, window: PendingWindow) -> None:
-        call(
-            "UpdateItem",
-            "dynamodb:UpdateItem",
-            self._client().update_item,
-            TableName=self._table,
-            Key={"pk": {"S": PREFIX + ref.arn}},
-            UpdateExpression="SET windows = list_append(if_not_exists(windows, :none), :w), "
-            "#s = if_not_exists(#s, :empty) ADD version :one",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={
-                ":none": {"L": []},
-                ":w": {"L": [{"S": json.dumps(window_json(window))}]},
-                ":empty": {"S": "{}"},
-                ":one": {"N": "1"},
-            },
-        )
+        """Append `window`, unless MAX_WINDOWS wait already (a storm of repairs: the
+        reconciler merges what it has, and each repair's alert carries its own window)."""
+        try:
+            call(
+                "UpdateItem",
+                "dynamodb:UpdateItem",
+                self._client().update_item,
+                TableName=self._table,
+                Key={"pk": {"S": PREFIX + ref.arn}},
+                UpdateExpression="SET windows = list_append(if_not_exists(windows, :none), :w), "
+                "#s = if_not_exists(#s, :empty) ADD version :one",
+                ConditionExpression="attribute_not_exists(windows) OR size(windows) < :max",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":none": {"L": []},
+                    ":w": {"L": [{"S": json.dumps(window_json(window))}]},
+                    ":empty": {"S": "{}"},
+                    ":one": {"N": "1"},
+                    ":max": {"N": str(MAX_WINDOWS)},
+                },
+            )
+        except AwsCallFailed as exc:
+            if exc.code != "ConditionalCheckFailedException":
+                raise

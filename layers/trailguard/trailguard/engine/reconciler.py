@@ -27,6 +27,7 @@ from trailguard.protected.trail_delivery import (
     I7,
     blind_reason,
     blind_window_annotation,
+    chained,
     last_good,
     watch_trail,
 )
@@ -196,9 +197,10 @@ def reconcile(
             )
             reason = blind_reason(drifts, live)
             if reason is not None:
-                repair.annotate = blind_window_annotation(
+                blind = blind_window_annotation(
                     deps, subject, last_good(before, deps.clock()), reason
                 )
+                repair.annotate = chained(blind, repair.annotate)
             result = _run(deps, repair, report)
             repaired = result if result and result.outcome is Outcome.REPAIRED else None
         if not plan_only:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import (
@@ -39,6 +39,12 @@ from trailguard.engine.remediation import (
 )
 from trailguard.errors import AwsCallFailed, InvalidEvent
 from trailguard.protected.delegated_admin import delegated_admin_changed
+from trailguard.protected.trail_delivery import (
+    blind_reason,
+    blind_window_annotation,
+    chained,
+    delivery_note,
+)
 from trailguard.protected.trusted_access import CLOUDTRAIL
 
 logger = logging.getLogger("trailguard")
@@ -126,9 +132,11 @@ def trail_repair(
         return Action(step.value, target, run(step))
 
     verify_aspects = EVERY_ASPECT if Step.CREATE_TRAIL in steps else aspects
+    verified: list[LiveTrail] = []
 
     def verify() -> list[str]:
         after = trails.read(ref, verify_aspects)
+        verified[:] = [after]
         return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
@@ -157,6 +165,7 @@ def trail_repair(
             f"(`aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`)"
         ),
         on_step_failure=on_failure,
+        annotate=lambda alert: delivery_note(deps, alert, snapshot, verified),
     )
 
 
@@ -164,7 +173,9 @@ class _TrailGone(Exception):
     """StartLogging found no trail: it must be recreated, not restarted."""
 
 
-def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Repair:
+def _restart_logging(
+    deps: Dependencies, subject: Subject, ref: TrailRef, started: datetime
+) -> Repair:
     """StopLogging's repair is known from the event alone: StartLogging, then verify.
 
     No read first: a successful StopLogging event means the call stopped the trail,
@@ -173,10 +184,14 @@ def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Rep
     path that matters most (bench/), and the alert says what the event said.
     """
     logging_aspects = frozenset({Aspect.EXISTS, Aspect.LOGGING})
+    verified: list[LiveTrail] = []
 
     def verify() -> list[str]:
         after = deps.trails.read(ref, logging_aspects)
+        verified[:] = [after]
         return [d.summary for d in trail_drift(None, after, logging_aspects)]
+
+    blind = blind_window_annotation(deps, subject, started, "logging was stopped (StopLogging)")
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
         if exc.code == "TrailNotFoundException":
@@ -192,6 +207,7 @@ def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Rep
             f"start logging: `aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`"
         ),
         on_step_failure=on_failure,
+        annotate=lambda alert: delivery_note(deps, blind(alert), None, verified),
     )
 
 
@@ -218,7 +234,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         last = deps.restarted.get(ref.arn)
         if last is None or deps.clock() - last > READ_FIRST_AFTER_RESTART:
             try:
-                result = execute(deps, _restart_logging(deps, subject, ref))
+                result = execute(deps, _restart_logging(deps, subject, ref, event.event_time))
             except _TrailGone:
                 pass  # stopped, then deleted: the full path below recreates it
             else:
@@ -238,18 +254,21 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
     if deps.settings.detect_only:
         return detected(deps, subject, tuple(d.summary for d in drifts))
-    result = execute(
+    repair = trail_repair(
         deps,
-        trail_repair(
-            deps,
-            subject=subject,
-            ref=ref,
-            baseline=baseline,
-            live=live,
-            drifts=drifts,
-            aspects=aspects,
-        ),
+        subject=subject,
+        ref=ref,
+        baseline=baseline,
+        live=live,
+        drifts=drifts,
+        aspects=aspects,
     )
+    reason = blind_reason(drifts, live)
+    if reason is not None:
+        # The trail recorded nothing from the event's call to the verified repair.
+        blind = blind_window_annotation(deps, subject, event.event_time, reason)
+        repair.annotate = chained(blind, repair.annotate)
+    result = execute(deps, repair)
     if event.event_name == "StopLogging":
         deps.restarted[ref.arn] = deps.clock()
     return result

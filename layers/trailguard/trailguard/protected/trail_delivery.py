@@ -51,6 +51,12 @@ BLIND = "I2/I3 blind window"
 # practice): a window is queried again on later runs for this long after it ends.
 SETTLE = timedelta(minutes=15)
 MAX_CALLS = 50  # listed per window in an alert; the rest are counted
+MAX_FOLLOW_UPS = 5  # windows queried again per run (each costs 1-2 LookupEvents at 2/s)
+_EDGE = timedelta(seconds=1)
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
 
 
 def records_management_events(selectors: Selectors | None) -> bool:
@@ -90,7 +96,9 @@ def destination(snapshot: TrailSnapshot) -> Destination:
 # ---------------------------------------------------------------- Event history
 
 
-def calls_in(deps: Dependencies, home_region: str, start: datetime, end: datetime) -> BlindWindow:
+def calls_in(
+    deps: Dependencies, home_region: str, start: datetime, end: datetime, *, patient: bool = True
+) -> BlindWindow:
     """The write calls Event history holds between `start` and `end` (no reason set)."""
     regions = regions_for(home_region)
     window = BlindWindow(start=start, end=end, reason="", regions=regions)
@@ -99,7 +107,11 @@ def calls_in(deps: Dependencies, home_region: str, start: datetime, end: datetim
     found: dict[str, Call] = {}
     unread = False
     for region in regions:
-        events, more = deps.history.lookup(region, start, end)
+        # Event history's times have whole seconds: a call in the same second as an
+        # edge of the window belongs in it.
+        events, more = deps.history.lookup(
+            region, _floor(start), _floor(end) + _EDGE, patient=patient
+        )
         unread = unread or more
         for call in write_calls(events, region, deps.settings.remediator_role_arns):
             found[call.event_id] = call
@@ -108,14 +120,26 @@ def calls_in(deps: Dependencies, home_region: str, start: datetime, end: datetim
 
 
 def _queried(
-    deps: Dependencies, home_region: str, start: datetime, end: datetime, reason: str
+    deps: Dependencies,
+    home_region: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    *,
+    patient: bool = True,
 ) -> BlindWindow:
     try:
-        return replace(calls_in(deps, home_region, start, end), reason=reason)
+        window = calls_in(deps, home_region, start, end, patient=patient)
+        return replace(window, reason=reason)
     except AwsCallFailed as exc:
         # The window is still worth reporting; its calls come in a follow-up.
         logger.warning("Event history not read", extra={"error": str(exc)})
-        return BlindWindow(start, end, f"{reason} (Event history not read: {exc.code})")
+        return BlindWindow(
+            start,
+            end,
+            f"{reason} (Event history not read yet: {exc.code}; a follow-up lists the calls)",
+            regions=regions_for(home_region),
+        )
 
 
 def blind_window_annotation(
@@ -127,7 +151,9 @@ def blind_window_annotation(
 
     def annotate(alert: Alert) -> Alert:
         end = alert.repaired_at or deps.clock()
-        window = _queried(deps, ref_region, start, end, reason)
+        # An event handler never waits for Event history's rate budget: in a storm of
+        # repairs the reconciler's follow-up lists the calls instead.
+        window = _queried(deps, ref_region, start, end, reason, patient=subject.event is None)
         _remember(deps, subject.resource, window)
         return replace(alert, blind_window=window)
 
@@ -210,9 +236,10 @@ def _follow_ups(
     deps: Dependencies, subject: Subject, windows: tuple[PendingWindow, ...], results: list[Result]
 ) -> tuple[PendingWindow, ...]:
     """Query each unsettled window again; alert on calls not reported before."""
-    kept = []
+    queue = merged(windows)
+    kept = queue[MAX_FOLLOW_UPS:]  # the rest wait for the next run
     now = deps.clock()
-    for known in windows:
+    for known in queue[:MAX_FOLLOW_UPS]:
         pending = known
         try:
             window = calls_in(deps, subject.region, pending.start, pending.end)
@@ -366,3 +393,48 @@ def blind_reason(drifts: list[Drift], live: LiveTrail) -> str | None:
     ):
         return "the event selectors dropped management events"
     return None
+
+
+def delivery_note(
+    deps: Dependencies,
+    alert: Alert,
+    baseline: TrailSnapshot | None,
+    verified: list[LiveTrail],
+) -> Alert:
+    """A verified repair also reads I7: delivery errors go into the repair's alert (the
+    reconciler tracks them as an incident)."""
+    status = verified[-1].status if verified else None
+    if status is None:
+        return alert
+    where = destination(baseline) if baseline else Destination(bucket="(the trail's bucket)")
+    stale = timedelta(minutes=deps.settings.delivery_stale_after_minutes)
+    problems = delivery_problems(status, where, deps.clock(), stale)
+    if not problems:
+        return alert
+    note = "Delivery (I7) is failing after the repair: " + "; ".join(p.summary for p in problems)
+    return replace(alert, detail=f"{note}. {alert.detail}".strip())
+
+
+def chained(
+    first: Callable[[Alert], Alert], then: Callable[[Alert], Alert]
+) -> Callable[[Alert], Alert]:
+    """Two alert annotations, one after the other."""
+    return lambda alert: then(first(alert))
+
+
+def merged(windows: tuple[PendingWindow, ...]) -> list[PendingWindow]:
+    """Windows less than a minute apart as one (a storm of stops is one story)."""
+    result: list[PendingWindow] = []
+    for window in sorted(windows, key=lambda w: w.start):
+        if result and window.start <= result[-1].end + timedelta(minutes=1):
+            last = result[-1]
+            result[-1] = PendingWindow(
+                last.start,
+                max(last.end, window.end),
+                last.reason if last.reason == window.reason else "several blind windows",
+                max(last.settles_at, window.settles_at),
+                tuple(dict.fromkeys(last.seen + window.seen)),
+            )
+        else:
+            result.append(window)
+    return result
