@@ -13,6 +13,8 @@ answer as AWS would.
   moto really serves, with its filters, paging, rate limit and delay.
 - `trail_status`: GetTrailStatus's delivery errors and times, derived from the
   state of the trail's bucket, KMS key, log group, role and topic.
+- `trail_writes`: CreateTrail/UpdateTrail refuse a missing CloudWatch Logs role or
+  log group, and an unusable KMS key.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from drill.emulation import event_history, trail_status
+from drill.emulation import event_history, trail_status, trail_writes
 
 
 @dataclass
@@ -37,4 +39,5 @@ def installed() -> Iterator[Emulation]:
     with ExitStack() as stack:
         stack.enter_context(event_history.installed(emulation.history))
         stack.enter_context(trail_status.installed(emulation.delivery))
+        stack.enter_context(trail_writes.installed())
         yield emulation

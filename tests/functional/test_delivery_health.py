@@ -5,9 +5,10 @@ once per incident, then once when delivery recovers."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from drill.world import LOG_BUCKET, World, trail_bucket_policy
-from tests.functional.helpers import aws
+from tests.functional.helpers import aws, fresh
 
 FUNCTION = "ReconcileInvariantsFunction"
 SCHEDULED = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
@@ -74,3 +75,64 @@ def test_missing_log_group_and_role_are_named(world: World) -> None:
     aws("logs").create_log_group(logGroupName="org-trail")
     [recovered] = _run(world)
     assert recovered["outcome"] == "recovered"
+
+
+def test_delete_trail_with_its_logs_role_gone_is_restored_without_cloudwatch_logs(
+    world: World, event: Any
+) -> None:
+    aws("iam").delete_role(RoleName="CloudTrailToCloudWatchLogs")
+    aws("cloudtrail").delete_trail(Name=world.trail_name)
+
+    result = world.invoke("RestoreTrailFunction", fresh(event("delete_trail.json")))
+
+    assert result["outcome"] == "degraded"
+    trail = world.trail()
+    assert trail is not None and world.is_logging()
+    assert "CloudWatchLogsRoleArn" not in trail and trail["IsOrganizationTrail"]
+    assert trail["S3BucketName"] == LOG_BUCKET
+    [alert] = world.drain_alerts()
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "degraded")
+    assert "CloudWatch Logs not restored" in alert.document["headline"]
+    assert "InvalidCloudWatchLogsRoleArnException" in alert.document["manualAction"]
+    assert alert.document["blindWindow"]["reason"] == "the trail was deleted"
+
+    # The reconciler tries again every run, but the same incident is not re-sent.
+    assert _run(world) == []
+    assert _run(world) == []
+    # The role comes back: the next run restores CloudWatch Logs from the baseline.
+    world_role(world)
+    [repaired] = _run(world)
+    assert repaired["outcome"] == "repaired"
+    assert world.snapshot() == world.baseline().snapshot
+
+
+def world_role(world: World) -> None:
+    aws("iam").create_role(
+        RoleName="CloudTrailToCloudWatchLogs",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    del world
+
+
+def test_an_organization_trail_without_baseline_is_one_critical(world: World) -> None:
+    aws("dynamodb").delete_item(
+        TableName=world.table_name,
+        Key={"pk": {"S": world.trail_arn}, "sk": {"S": "CURRENT"}},
+    )
+
+    [alert] = _run(world)
+    assert (alert["severity"], alert["resource"]) == ("CRITICAL", world.trail_arn)
+    assert "NO BASELINE" in str(alert["headline"])
+    assert "baseline capture" in str(alert["manualAction"])
+    assert _run(world) == [], "one incident, not one alert a minute"

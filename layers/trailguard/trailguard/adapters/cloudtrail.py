@@ -195,6 +195,21 @@ class CloudTrailGateway:
             snapshots.append(self._snapshot(ref, trail, frozenset(Aspect)))
         return snapshots
 
+    def organization_trails(self, region: str) -> list[TrailRef]:
+        """The organization trails homed in `region`: one DescribeTrails, nothing else."""
+        api = self._client(region)
+        response = call(
+            "DescribeTrails",
+            "cloudtrail:DescribeTrails",
+            api.describe_trails,
+            includeShadowTrails=False,
+        )
+        return [
+            TrailRef.from_arn(trail["TrailARN"])
+            for trail in response.get("trailList", [])
+            if trail.get("IsOrganizationTrail") and trail.get("HomeRegion", region) == region
+        ]
+
     def foreign_trails(self, region: str) -> list[tuple[str, str]]:
         """(name, home region) of trails seen from `region` but homed elsewhere."""
         api = self._client(region)
@@ -322,6 +337,8 @@ LOOKUP_SPACING_SECONDS = 0.5
 LOOKUP_THROTTLE_RETRIES = 3
 LOOKUP_PAGE_SIZE = 50  # the maximum AWS allows
 _last_lookup: dict[str, float] = {}
+# Bound at import: the pacing must really wait even where a test stubs time.sleep.
+_wait = time.sleep
 
 
 @dataclass(frozen=True)
@@ -340,7 +357,7 @@ def lookup_events(
     attribute: tuple[str, str] | None = None,
     max_pages: int = 4,
     patient: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = _wait,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> LookupResult:
     """Event history of this account in `region` between `start` and `end` (inclusive).

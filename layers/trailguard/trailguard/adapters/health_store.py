@@ -10,6 +10,7 @@ so that a window appended meanwhile is not lost (it is merged on the next run).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from trailguard import clients
@@ -46,14 +47,7 @@ class DynamoHealthStore:
         health = TrailHealth.from_json(item["state"]["S"], int(item["version"]["N"]))
         listed = item.get("windows", {}).get("L", [])
         appended = tuple(window_from(json.loads(w["S"])) for w in listed)
-        return TrailHealth(
-            observation=health.observation,
-            last_recording=health.last_recording,
-            delivery_signature=health.delivery_signature,
-            delivery_since=health.delivery_since,
-            windows=appended,
-            version=health.version,
-        )
+        return replace(health, windows=appended, degraded=item.get("degraded", {}).get("S", ""))
 
     def put(self, ref: TrailRef, health: TrailHealth) -> bool:
         """Write `health` unless the item changed since it was read; False if it did."""
@@ -76,6 +70,7 @@ class DynamoHealthStore:
                     "pk": {"S": PREFIX + ref.arn},
                     "state": {"S": health.to_json()},
                     "windows": {"L": [{"S": json.dumps(window_json(w))} for w in health.windows]},
+                    "degraded": {"S": health.degraded},
                     "version": {"N": str(health.version + 1)},
                 },
                 **condition,
@@ -111,3 +106,21 @@ class DynamoHealthStore:
         except AwsCallFailed as exc:
             if exc.code != "ConditionalCheckFailedException":
                 raise
+
+    def set_degraded(self, ref: TrailRef, drift: str) -> None:
+        """A degraded repair by an event handler: the reconciler's retries of the same
+        drift are the same incident."""
+        call(
+            "UpdateItem",
+            "dynamodb:UpdateItem",
+            self._client().update_item,
+            TableName=self._table,
+            Key={"pk": {"S": PREFIX + ref.arn}},
+            UpdateExpression="SET degraded = :d, #s = if_not_exists(#s, :empty) ADD version :one",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={
+                ":d": {"S": drift},
+                ":empty": {"S": "{}"},
+                ":one": {"N": "1"},
+            },
+        )

@@ -30,6 +30,7 @@ class Outcome(Enum):
     IN_SYNC = "in_sync"
     NOTICE = "notice"
     RECOVERED = "recovered"  # a problem trailguard cannot repair went away (I7)
+    DEGRADED = "degraded"  # recording again, but some baseline settings not restored
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,9 @@ class TrailHealth:
     delivery_signature: str = ""  # the open I7 incident ("" when none)
     delivery_since: datetime | None = None
     windows: tuple[PendingWindow, ...] = ()
+    # The drift a degraded repair left (optional settings not restorable): the same
+    # drift on the next runs is the same incident, retried without a new alert.
+    degraded: str = ""
     version: int = 0
 
     def to_json(self) -> str:
@@ -207,6 +210,7 @@ class TrailHealth:
                 "last_recording": _iso(self.last_recording),
                 "delivery_signature": self.delivery_signature,
                 "delivery_since": _iso(self.delivery_since),
+                "degraded": self.degraded,
                 "windows": [window_json(w) for w in self.windows],
             },
             sort_keys=True,
@@ -232,6 +236,7 @@ class TrailHealth:
             delivery_signature=str(document.get("delivery_signature", "")),
             delivery_since=_parse(document.get("delivery_since")),
             windows=tuple(window_from(w) for w in document.get("windows", [])),
+            degraded=str(document.get("degraded", "")),
             version=version,
         )
 

@@ -123,6 +123,9 @@ class Repair:
     )
     # Adds to the alert of a verified repair what only the service knows (a blind window).
     annotate: Callable[[Alert], Alert] = field(default=lambda alert: alert)
+    # When the remaining drift is only what the service chose to leave (an optional
+    # dependency that is broken): (headline, manual action) of the CRITICAL it sends.
+    degraded: Callable[[list[str]], tuple[str, str] | None] = field(default=lambda remaining: None)
 
 
 def notify(deps: Dependencies, alert: Alert) -> str:
@@ -261,6 +264,27 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
             Outcome.REPAIRED, subject.resource, "repaired", tuple(records), notify(deps, alert)
         )
 
+    degraded = repair.degraded(remaining) if failure is None else None
+    if degraded is not None:
+        # Recording again; only optional settings are missing. One CRITICAL says which,
+        # and no raise: a retry of the event could only repeat it.
+        headline, manual = degraded
+        alert = repair.annotate(
+            subject.alert(
+                Severity.CRITICAL,
+                Outcome.DEGRADED,
+                headline,
+                drift=repair.drift,
+                actions=tuple(records),
+                verification="recording; still drifted: " + "; ".join(remaining),
+                manual_action=manual,
+                repaired_at=deps.clock(),
+            )
+        )
+        logger.error("repaired without optional settings", extra={"remaining": remaining})
+        return Result(
+            Outcome.DEGRADED, subject.resource, headline, tuple(records), notify(deps, alert)
+        )
     manual = repair.manual_action
     if failure is not None:
         manual = f"{failure.hint}. Then: {repair.manual_action}"

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import (
     EVERY_ASPECT,
+    SETTING_LABELS,
     Aspect,
     Drift,
     LiveTrail,
@@ -24,7 +25,7 @@ from trailguard.domain.drift import (
 )
 from trailguard.domain.events import ApiCallEvent
 from trailguard.domain.guards import Verdict
-from trailguard.domain.trails import TrailBaseline, TrailRef
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.engine.capture import recapture
 from trailguard.engine.remediation import (
     Action,
@@ -139,7 +140,15 @@ def trail_repair(
         verified[:] = [after]
         return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
 
+    degraded = _Degraded(snapshot)
+
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        if snapshot is not None and failed.call in _CONFIGURING:
+            reduced = degraded.without(exc)
+            if reduced is not None:
+                # An optional dependency is broken: make the trail record first.
+                write = trails.create if failed.call == Step.CREATE_TRAIL.value else trails.update
+                return [Action(failed.call, ref.arn, lambda: write(reduced))]
         # Someone (or a parallel delivery) recreated the trail between our read
         # and CreateTrail: bring the existing one to the baseline instead.
         if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
@@ -166,7 +175,89 @@ def trail_repair(
         ),
         on_step_failure=on_failure,
         annotate=lambda alert: delivery_note(deps, alert, snapshot, verified),
+        degraded=lambda remaining: _noted(deps, ref, degraded, remaining),
     )
+
+
+def _noted(
+    deps: Dependencies, ref: TrailRef, degraded: _Degraded, remaining: list[str]
+) -> tuple[str, str] | None:
+    explained = degraded.explain(remaining)
+    if explained is not None and deps.health is not None:
+        try:
+            deps.health.set_degraded(ref, degraded.remaining)
+        except AwsCallFailed as exc:
+            logger.warning("degraded repair not remembered", extra={"error": str(exc)})
+    return explained
+
+
+_CONFIGURING = frozenset({Step.CREATE_TRAIL.value, Step.UPDATE_TRAIL.value})
+# CreateTrail/UpdateTrail errors of an optional dependency (CloudTrail API Reference,
+# "Errors"): the settings left out to make the trail record, and what they are.
+_OPTIONAL: dict[str, tuple[tuple[str, ...], str]] = {
+    "InvalidCloudWatchLogsRoleArnException": (
+        ("cloud_watch_logs_log_group_arn", "cloud_watch_logs_role_arn"),
+        "CloudWatch Logs",
+    ),
+    "InvalidCloudWatchLogsLogGroupArnException": (
+        ("cloud_watch_logs_log_group_arn", "cloud_watch_logs_role_arn"),
+        "CloudWatch Logs",
+    ),
+    "InsufficientSnsTopicPolicyException": (("sns_topic_name",), "SNS notifications"),
+    "KmsKeyNotFoundException": (("kms_key_id",), "KMS encryption"),
+    "KmsKeyDisabledException": (("kms_key_id",), "KMS encryption"),
+    "KmsException": (("kms_key_id",), "KMS encryption"),
+    "InsufficientEncryptionPolicyException": (("kms_key_id",), "KMS encryption"),
+}
+
+
+class _Degraded:
+    """The optional settings a repair left out, and why (issue: degraded repair)."""
+
+    def __init__(self, baseline: TrailSnapshot | None) -> None:
+        self._baseline = baseline
+        self.left_out: dict[str, tuple[str, str, str]] = {}  # label -> (code, hint, fields)
+        self.remaining = ""  # the drift left, as the reconciler keys the incident
+
+    def without(self, exc: AwsCallFailed) -> TrailSnapshot | None:
+        """The baseline without the settings `exc` refuses, or None if none is optional."""
+        if exc.code not in _OPTIONAL or self._baseline is None:
+            return None
+        fields, label = _OPTIONAL[exc.code]
+        if label in self.left_out:
+            return None  # already left out, and it still fails: not this
+        names = ", ".join(SETTING_LABELS[f] for f in fields)
+        self.left_out[label] = (exc.code, exc.hint, names)
+        dropped = {f for _, _, n in self.left_out.values() for f in _fields_of(n)}
+        return self._baseline.with_settings(**dict.fromkeys(dropped, ""))
+
+    def explain(self, remaining: list[str]) -> tuple[str, str] | None:
+        if not self.left_out:
+            return None
+        left = {label for _, _, n in self.left_out.values() for label in n.split(", ")}
+        if not all(any(r.startswith(name) for name in left) for r in remaining):
+            return None  # something else is wrong too: a plain failure
+        self.remaining = "; ".join(sorted(remaining))
+        parts = [
+            f"{label} ({names}) not restored: {code}, {hint}"
+            for label, (code, hint, names) in self.left_out.items()
+        ]
+        headline = (
+            "trail restored and recording, but NOT to its full baseline: "
+            + ", ".join(self.left_out)
+            + " not restored"
+        )
+        manual = (
+            "; ".join(parts)
+            + ". Then run `trailguard reconcile` (or wait for the next run): it restores "
+            "the missing settings from the baseline"
+        )
+        return headline, manual
+
+
+def _fields_of(names: str) -> list[str]:
+    by_label = {label: field for field, label in SETTING_LABELS.items()}
+    return [by_label[name] for name in names.split(", ")]
 
 
 class _TrailGone(Exception):

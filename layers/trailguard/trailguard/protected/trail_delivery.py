@@ -274,6 +274,7 @@ def watch_trail(
     live: LiveTrail,
     repaired: Result | None,
     before: TrailHealth,
+    degraded: str = "",
 ) -> list[Result]:
     """Delivery health, blind windows and follow-ups for one trail in one run; then
     remember what was observed. `repaired` is this run's verified repair, if any."""
@@ -340,6 +341,7 @@ def watch_trail(
         delivery_signature=signature_now,
         delivery_since=since,
         windows=kept,
+        degraded=degraded,
         version=before.version,
     )
     _save(deps, subject, after)
