@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drill.invariants import WATCHED_RULE, WATCHED_RULE_OF
-from drill.world import ACCOUNT, REGION, TRAIL_NAME, aws_client
+from drill.world import ACCOUNT, REGION, TRAIL_NAME, DeliveredAlert, World, aws_client
 
 BY_EVENT = "event"  # the attack's event is delivered to the rules of the template
 BY_SCHEDULE = "schedule"  # no event arrives: the template's schedule fires
@@ -70,6 +70,10 @@ class Scenario:
     detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
     # Set in the event's requestParameters: the names the attack really used.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # What a human does after delivery n (by index; None: nothing), before the next.
+    by_hand: tuple[Callable[[World], None] | None, ...] = ()
+    # Problems with the content of the alerts on-call received ([]: as expected).
+    check_alerts: Callable[[list[DeliveredAlert]], list[str]] | None = None
 
     @property
     def deliveries(self) -> int:
@@ -250,5 +254,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         request_parameters={"name": WATCHED_RULE},
     ),
 )
+
+from drill.scenarios_health import SCENARIOS as HEALTH  # noqa: E402 (needs Scenario)
+
+SCENARIOS += HEALTH
 
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

@@ -25,6 +25,7 @@ LOG_ARCHIVE_ACCOUNT = "222222222222"  # owns the trail's bucket and key (compani
 AUDIT_ACCOUNT = "333333333333"  # the out-of-band witness (companions/witness)
 REGION = "us-east-1"
 TRAIL_NAME = "org-trail"
+DRILL_USER = "backup-operator"  # an IAM user of the account, for attacks on IAM
 LOG_BUCKET = f"org-trail-logs-{ACCOUNT}"
 STACK = "trailguard"
 

@@ -13,9 +13,10 @@ from drill.handler_output import HandlerOutput
 from drill.invariants import WATCHED_RULE, check
 from drill.routing import SCHEDULE, schedules
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
-from drill.scenarios import BY_NAME, BY_SCHEDULE, SCENARIOS, Scenario
+from drill.scenarios import BY_NAME, SCENARIOS, Scenario
 from drill.template import rules
 from drill.world import DeliveredAlert, World, load_event
+from tests.drill.test_drill_scenarios_health import HEALTH_AFTERMATH
 
 RECONCILE_RULE_ARN = (
     "arn:aws:events:us-east-1:111111111111:rule/trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
@@ -189,6 +190,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "duplicate-delivery": _duplicate_delivery,
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
+    **HEALTH_AFTERMATH,
 }
 
 
@@ -223,7 +225,7 @@ def test_template_routes_each_sample_to_the_expected_function(scenario: Scenario
 
 
 def test_the_template_schedules_the_function_lost_events_expect() -> None:
-    [lost] = [s for s in SCENARIOS if s.detected_by == BY_SCHEDULE]
+    lost = BY_NAME["lost-events"]
 
     assert [(s.function_id, s.event_id) for s in schedules()] == [(lost.function_id, "Every")]
     assert lost.sample is None

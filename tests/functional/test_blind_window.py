@@ -33,7 +33,7 @@ def test_stop_and_start_between_two_runs_is_a_blind_window(world: World) -> None
     window = alert["blindWindow"]
     assert alert["severity"] == "HIGH" and alert["detectedBy"] == "schedule"
     names = [c["eventName"] for c in window["calls"]]
-    assert "CreateAccessKey" in names and "StartLogging" in names
+    assert "StopLogging" in names and "CreateAccessKey" in names
     [key] = [c for c in window["calls"] if c["eventName"] == "CreateAccessKey"]
     assert key["eventSource"] == "iam.amazonaws.com" and key["principal"].endswith(":root")
     assert window["seconds"] >= 0 and window["truncated"] == 0

@@ -159,7 +159,7 @@ def test_lookup_events_reads_every_page_and_spaces_its_calls(stubbed: StubbedCli
     )
     assert len(result.events) == 51 and not result.more
     # Two calls in the same instant: the second waits its half second (2 requests/s).
-    assert pauses == [0.5]
+    assert pauses == [cloudtrail.LOOKUP_SPACING_SECONDS]
 
 
 def test_lookup_events_stops_at_its_page_bound_and_says_so(stubbed: StubbedClients) -> None:

@@ -23,6 +23,8 @@ from trailguard.domain.delivery import TrailStatus
 from trailguard.domain.text import clean_text
 
 GLOBAL_REGION = "us-east-1"  # where Event history keeps IAM, Organizations and STS calls
+# A first run (no earlier observation) reports a stop and start this recent.
+FIRST_LOOK = timedelta(hours=1)
 COVERAGE = (
     "Event history of the management account only: calls made in member accounts, "
     "and data events, are not listed."
@@ -283,18 +285,32 @@ def restart_between(
     start than the one seen before, with a stop after that earlier start, means the
     trail was stopped and started again in between. No event may have said so.
     Windows already known (a repair reported them) are not reported again.
+    Without an earlier observation (the first run), a stop less than FIRST_LOOK ago
+    followed by a start counts too.
     """
-    if before is None or not (before.exists and before.logging):
-        return None
     if not (now.exists and now.logging) or now.start_logging_time is None:
+        return None
+    if before is None:
+        stop = now.stop_logging_time
+        if stop is None or stop > now.start_logging_time or now.at - stop > FIRST_LOOK:
+            return None
+        return _unknown((stop, now.start_logging_time), known)
+    if not (before.exists and before.logging):
         return None
     if before.start_logging_time is None or now.start_logging_time <= before.start_logging_time:
         return None
     stop = now.stop_logging_time
     start = stop if stop and stop >= before.start_logging_time else before.at
-    end = now.start_logging_time
-    slack = timedelta(seconds=5)
-    for window in known:
-        if window.start - slack <= end and start <= window.end + slack:
+    return _unknown((start, now.start_logging_time), known)
+
+
+def _unknown(
+    window: tuple[datetime, datetime], known: Iterable[PendingWindow]
+) -> tuple[datetime, datetime] | None:
+    start, end = window
+    # A repair's window runs from its event (whole seconds, so no later than the stop)
+    # to its verification (no earlier than its StartLogging): it covers the restart.
+    for other in known:
+        if other.start <= end and start <= other.end:
             return None
-    return start, end
+    return window

@@ -235,7 +235,7 @@ def _reconcile_trail(
         return
     drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
     repaired = None
-    degraded = ""
+    degraded: str | None = ""
     if drifts:
         invariants = "/".join(sorted({d.invariant for d in drifts}))
         subject = Subject(
@@ -257,7 +257,9 @@ def _reconcile_trail(
         )
         reason = blind_reason(drifts, live)
         if reason is not None:
-            blind = blind_window_annotation(deps, subject, last_good(before, deps.clock()), reason)
+            blind = blind_window_annotation(
+                deps, subject, last_good(before, baseline.captured_at, deps.clock()), reason
+            )
             repair.annotate = chained(blind, repair.annotate)
         key = "; ".join(sorted(d.summary for d in drifts))
         if not report.plan_only and key == before.degraded:
@@ -266,7 +268,7 @@ def _reconcile_trail(
             result = _run(deps, repair, report)
         repaired = result if result and result.outcome is Outcome.REPAIRED else None
         if result is not None and result.outcome is Outcome.DEGRADED:
-            degraded = key
+            degraded = None  # the repair stored what it left (protected/trail.py)
     if not report.plan_only:
         watched = Subject(I7, ref.arn, ref.account_id, ref.region, None, detected_by)
         try:

@@ -260,6 +260,11 @@ def _fields_of(names: str) -> list[str]:
     return [by_label[name] for name in names.split(", ")]
 
 
+def _restarted_lately(deps: Dependencies, ref: TrailRef) -> bool:
+    last = deps.restarted.get(ref.arn)
+    return last is not None and deps.clock() - last <= READ_FIRST_AFTER_RESTART
+
+
 class _TrailGone(Exception):
     """StartLogging found no trail: it must be recreated, not restarted."""
 
@@ -282,7 +287,12 @@ def _restart_logging(
         verified[:] = [after]
         return [d.summary for d in trail_drift(None, after, logging_aspects)]
 
-    blind = blind_window_annotation(deps, subject, started, "logging was stopped (StopLogging)")
+    blind = blind_window_annotation(
+        deps,
+        subject,
+        started,
+        "logging was stopped (StopLogging)",
+    )
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
         if exc.code == "TrailNotFoundException":
@@ -357,7 +367,11 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     reason = blind_reason(drifts, live)
     if reason is not None:
         # The trail recorded nothing from the event's call to the verified repair.
-        blind = blind_window_annotation(deps, subject, event.event_time, reason)
+        # In a storm of StopLogging (this environment restarted the trail a moment ago)
+        # the repair does not wait for Event history's rate budget; the reconciler's
+        # follow-up lists the calls.
+        storm = event.event_name == "StopLogging" and _restarted_lately(deps, ref)
+        blind = blind_window_annotation(deps, subject, event.event_time, reason, patient=not storm)
         repair.annotate = chained(blind, repair.annotate)
     result = execute(deps, repair)
     if event.event_name == "StopLogging":

@@ -114,7 +114,10 @@ def calls_in(
         )
         unread = unread or more
         for call in write_calls(events, region, deps.settings.remediator_role_arns):
-            found[call.event_id] = call
+            # Whole-second times (AWS's) compare with the second the window starts in.
+            lower = start if call.time.microsecond else _floor(start)
+            if lower <= call.time <= end:
+                found[call.event_id] = call
     complete = deps.clock() >= end + SETTLE
     return replace(bounded(window, list(found.values()), MAX_CALLS, unread), complete=complete)
 
@@ -143,17 +146,16 @@ def _queried(
 
 
 def blind_window_annotation(
-    deps: Dependencies, subject: Subject, start: datetime, reason: str
+    deps: Dependencies, subject: Subject, start: datetime, reason: str, *, patient: bool = True
 ) -> Callable[[Alert], Alert]:
     """For a repair that ended a blind window: add it to the repair's alert, and
-    remember it so that later runs query Event history again."""
+    remember it so that later runs query Event history again. Not `patient` (a storm of
+    repairs): Event history is read only if its rate budget is free right now."""
     ref_region = subject.region
 
     def annotate(alert: Alert) -> Alert:
         end = alert.repaired_at or deps.clock()
-        # An event handler never waits for Event history's rate budget: in a storm of
-        # repairs the reconciler's follow-up lists the calls instead.
-        window = _queried(deps, ref_region, start, end, reason, patient=subject.event is None)
+        window = _queried(deps, ref_region, start, end, reason, patient=patient)
         _remember(deps, subject.resource, window)
         return replace(alert, blind_window=window)
 
@@ -250,15 +252,15 @@ def _follow_ups(
         new = [c for c in window.calls if c.event_id not in pending.seen]
         if new:
             follow_up = replace(window, reason=pending.reason, calls=tuple(new), follow_up=True)
-            results.append(
-                report_only(
-                    deps,
-                    subject,
-                    Severity.HIGH,
-                    Outcome.NOTICE,
-                    "blind window: more calls appeared in Event history",
-                    blind_window=follow_up,
-                )
+            # A notification about an earlier window, not a check of this run: alerted,
+            # not counted among the run's results.
+            report_only(
+                deps,
+                subject,
+                Severity.HIGH,
+                Outcome.NOTICE,
+                "blind window: more calls appeared in Event history",
+                blind_window=follow_up,
             )
             pending = replace(pending, seen=pending.seen + tuple(c.event_id for c in new))
         if now < pending.settles_at:
@@ -274,10 +276,12 @@ def watch_trail(
     live: LiveTrail,
     repaired: Result | None,
     before: TrailHealth,
-    degraded: str = "",
+    degraded: str | None = "",
 ) -> list[Result]:
     """Delivery health, blind windows and follow-ups for one trail in one run; then
-    remember what was observed. `repaired` is this run's verified repair, if any."""
+    remember what was observed. `repaired` is this run's verified repair, if any;
+    `degraded` the incident key of a degraded repair, None to keep what the repair
+    itself stored."""
     if deps.health is None:
         return []
     blind_subject = replace(subject, invariant=BLIND)
@@ -341,20 +345,32 @@ def watch_trail(
         delivery_signature=signature_now,
         delivery_since=since,
         windows=kept,
-        degraded=degraded,
+        degraded=before.degraded if degraded is None else degraded,
         version=before.version,
     )
-    _save(deps, subject, after)
+    _save(deps, subject, after, keep_degraded=degraded is None)
     return results
 
 
 def _after_repair(observation: Observation, now: datetime) -> Observation:
-    # The repair just restarted the trail: the next run compares with a trail that
-    # logs, and finds its new StartLoggingTime covered by the repair's window.
-    return replace(observation, exists=True, logging=True, records_management=True, at=now)
+    # The repair just restarted (or recreated) the trail before `now`: the next run
+    # compares with a trail that logs since no later than now.
+    start = observation.start_logging_time
+    if not (observation.exists and observation.logging) or start is None:
+        start = now
+    return replace(
+        observation,
+        exists=True,
+        logging=True,
+        records_management=True,
+        at=now,
+        start_logging_time=start,
+    )
 
 
-def _save(deps: Dependencies, subject: Subject, health: TrailHealth) -> None:
+def _save(
+    deps: Dependencies, subject: Subject, health: TrailHealth, *, keep_degraded: bool
+) -> None:
     from trailguard.domain.trails import TrailRef
 
     assert deps.health is not None
@@ -366,18 +382,26 @@ def _save(deps: Dependencies, subject: Subject, health: TrailHealth) -> None:
         current = deps.health.get(ref)
         known = {(w.start, w.end) for w in health.windows}
         merged = health.windows + tuple(w for w in current.windows if (w.start, w.end) not in known)
-        deps.health.put(ref, replace(health, windows=merged, version=current.version))
+        degraded = current.degraded if keep_degraded else health.degraded
+        deps.health.put(
+            ref, replace(health, windows=merged, degraded=degraded, version=current.version)
+        )
     except AwsCallFailed as exc:
         logger.warning("trail health not saved", extra={"error": str(exc)})
 
 
-def last_good(before: TrailHealth, fallback: datetime) -> datetime:
-    """When the trail was last seen recording: the start of a window found by a run."""
+def last_good(before: TrailHealth, baseline_captured_at: str, fallback: datetime) -> datetime:
+    """When the trail was last seen recording: the start of a window found by a run.
+    Before any run saw it, the baseline's capture is the last time it was known good."""
     if before.last_recording is not None:
         return before.last_recording
     if before.observation is not None:
         return before.observation.at
-    return fallback
+    try:
+        captured = datetime.fromisoformat(baseline_captured_at)
+    except ValueError:
+        return fallback
+    return captured if captured.tzinfo else captured.replace(tzinfo=fallback.tzinfo)
 
 
 def blind_reason(drifts: list[Drift], live: LiveTrail) -> str | None:
@@ -425,10 +449,10 @@ def chained(
 
 
 def merged(windows: tuple[PendingWindow, ...]) -> list[PendingWindow]:
-    """Windows less than a minute apart as one (a storm of stops is one story)."""
+    """Overlapping windows as one (a repair's window and the same stop seen by a run)."""
     result: list[PendingWindow] = []
     for window in sorted(windows, key=lambda w: w.start):
-        if result and window.start <= result[-1].end + timedelta(minutes=1):
+        if result and window.start <= result[-1].end:
             last = result[-1]
             result[-1] = PendingWindow(
                 last.start,
