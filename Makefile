@@ -13,7 +13,7 @@ CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: drill test reliability bench lint check-template build ci clean
+.PHONY: drill test reliability cost bench lint check-template build ci clean
 
 $(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(STAMP)
 ## Faults injected, bad inputs tried, duplicates sent, repairs, alerts lost.
 reliability: $(STAMP)
 	$(VENV)/bin/python scripts/reliability.py
+
+## The reconciler's monthly cost (invocations, API calls, events added to the trail),
+## measured on the drill's world and written into README.md.
+cost: $(STAMP)
+	$(VENV)/bin/python scripts/cost.py
 
 ## Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
 ## moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in

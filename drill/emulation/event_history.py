@@ -180,6 +180,8 @@ class EventHistory:
     _events: list[Recorded] = field(default_factory=list)
     _calls: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
     _agents: dict[str, Identity] = field(default_factory=dict)
+    # Every call served, data events included: (service, operation, made by trailguard).
+    served: list[tuple[str, str, bool]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def identify_as(self, account: str, role_arn: str, session: str = "trailguard") -> None:
@@ -211,6 +213,7 @@ class EventHistory:
         error_code: str = "",
         at: datetime | None = None,
     ) -> None:
+        self.served.append((service, name, TRAILGUARD_AGENT in user_agent))
         if name in _DATA_EVENTS.get(service, ()):
             return
         if service in GLOBAL_SERVICES:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from drill.events import now, renewed
 from drill.world import World
-from tests.functional.helpers import aws, fresh
+from tests.functional.helpers import aws
 
 RECONCILER = "ReconcileInvariantsFunction"
 SCHEDULED = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
@@ -58,8 +59,9 @@ def test_calls_that_appear_later_come_in_a_follow_up(world: World) -> None:
 
 
 def test_a_stop_logging_repair_carries_its_window(world: World, event: Any) -> None:
+    called_at = now()  # the event's time is the call's, as CloudTrail records it
     aws("cloudtrail").stop_logging(Name=world.trail_name)
-    world.invoke("RestoreTrailFunction", fresh(event("stop_logging.json")))
+    world.invoke("RestoreTrailFunction", renewed(event("stop_logging.json"), called_at))
 
     [alert] = world.drain_alerts()
     assert alert.outcome == "repaired" and world.is_logging()

@@ -110,19 +110,68 @@ def test_access_denied_names_the_missing_permission(
 
 
 def test_disabled_kms_key_says_so(stubbed_cloudtrail: Stubber, event: Any) -> None:
+    """A KMS key CreateTrail refuses is optional: the trail is recreated and logging
+    without it (degraded repair), and the CRITICAL names the key's error."""
+    from botocore.stub import ANY
+
+    from tests.fakes import BASELINE
+
+    settings = BASELINE.settings
+    described = {
+        "Name": REF.name,
+        "S3BucketName": settings.s3_bucket_name,
+        "S3KeyPrefix": settings.s3_key_prefix,
+        "IncludeGlobalServiceEvents": True,
+        "IsMultiRegionTrail": True,
+        "HomeRegion": REF.region,
+        "TrailARN": REF.arn,
+        "LogFileValidationEnabled": True,
+        "IsOrganizationTrail": True,
+    }
     stubbed_cloudtrail.add_client_error("get_trail", "TrailNotFoundException", "gone")
     stubbed_cloudtrail.add_client_error("create_trail", "KmsKeyDisabledException", "disabled")
-    stubbed_cloudtrail.add_client_error("get_trail", "TrailNotFoundException", "gone")
+    without_key = {k: ANY for k in ("Name", "S3BucketName", "S3KeyPrefix")}
+    without_key.update(
+        IncludeGlobalServiceEvents=True,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+        IsOrganizationTrail=True,
+        TagsList=ANY,
+    )
+    stubbed_cloudtrail.add_response("create_trail", {}, without_key)  # no KmsKeyId
+    for operation in ("put_event_selectors", "put_insight_selectors", "start_logging"):
+        stubbed_cloudtrail.add_response(operation, {})
+    for _ in range(4):  # the verification re-reads while drift remains
+        stubbed_cloudtrail.add_response("get_trail", {"Trail": described})
+        stubbed_cloudtrail.add_response("get_trail_status", {"IsLogging": True})
+        stubbed_cloudtrail.add_response(
+            "get_event_selectors",
+            {"EventSelectors": [dict(s) for s in BASELINE.selectors.event_selectors]},
+        )
+        stubbed_cloudtrail.add_response(
+            "get_insight_selectors",
+            {"InsightSelectors": [dict(s) for s in BASELINE.selectors.insight_selectors]},
+        )
+        stubbed_cloudtrail.add_response(
+            "list_tags",
+            {
+                "ResourceTagList": [
+                    {"ResourceId": REF.arn, "TagsList": [{"Key": "owner", "Value": "security"}]}
+                ]
+            },
+        )
     deps = make_deps()
     deps.trails = CloudTrailGateway()
 
-    with pytest.raises(RemediationFailed):
-        protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
+    result = protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
 
+    assert result.outcome.value == "degraded"
     [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
-    assert alert.manual_action.startswith("the trail's KMS key is disabled")
-    assert alert.actions[-1].result == "KmsKeyDisabledException"
-    assert REF.arn in alert.resource
+    assert alert.severity.value == "CRITICAL"
+    assert "KMS encryption not restored" in alert.headline
+    assert "KmsKeyDisabledException, the trail's KMS key is disabled" in alert.manual_action
+    assert [a.result for a in alert.actions][:2] == ["KmsKeyDisabledException", "ok"]
+    assert alert.actions[-1].call == "StartLogging" and REF.arn in alert.resource
 
 
 def test_state_read_failure_is_critical_and_retried(

@@ -18,7 +18,7 @@ def _blind_window_section(alert: Alert) -> list[str]:
     lines = [
         "While the trail was blind",
         f"  From:        {window.start.isoformat()}",
-        f"  To:          {window.end.isoformat()}   ({window.seconds:.0f} s)",
+        f"  To:          {window.end.isoformat()}   ({window.seconds:g} s)",
         f"  Why:         {window.reason}",
     ]
     if window.follow_up:
