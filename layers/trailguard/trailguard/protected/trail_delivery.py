@@ -235,7 +235,7 @@ def _delivery(
 
 
 def _follow_ups(
-    deps: Dependencies, subject: Subject, windows: tuple[PendingWindow, ...], results: list[Result]
+    deps: Dependencies, subject: Subject, windows: tuple[PendingWindow, ...]
 ) -> tuple[PendingWindow, ...]:
     """Query each unsettled window again; alert on calls not reported before."""
     queue = merged(windows)
@@ -329,7 +329,7 @@ def watch_trail(
     else:
         fresh = len(windows)
     # Windows found before this run are queried again; the new one was just queried.
-    kept = _follow_ups(deps, blind_subject, windows[:fresh], results) + windows[fresh:]
+    kept = _follow_ups(deps, blind_subject, windows[:fresh]) + windows[fresh:]
     signature_now, since = _delivery(
         deps,
         replace(subject, invariant=I7),
