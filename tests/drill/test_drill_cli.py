@@ -35,9 +35,8 @@ def test_every_scenario_end_to_end() -> None:
         "repairedBySchedule": 2,  # lost-events, delete-trail-dependency-broken
         "alertOnly": 2 + 3,
         # One each, two for lost-events (trusted access, trail); the duplicate alerts once;
-        # issue 11's: 1 + 2 + 2 + 1; and the follow-up that lists the calls of
-        # duplicate-delivery's blind window (its repair, a StopLogging a moment after
-        # stop-logging's, does not wait for Event history's rate budget).
+        # issue 11's: 1 + 2 + 2 + 1; and the one follow-up, in lost-events' run, that
+        # lists the calls of the blind windows the event handlers' repairs closed.
         "alertsDelivered": base + 1 + 6 + 1,
         "failures": 0,
         "unexpected": 0,

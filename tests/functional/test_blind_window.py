@@ -59,6 +59,7 @@ def test_calls_that_appear_later_come_in_a_follow_up(world: World) -> None:
 
 
 def test_a_stop_logging_repair_carries_its_window(world: World, event: Any) -> None:
+    assert _run(world) == []
     called_at = now()  # the event's time is the call's, as CloudTrail records it
     aws("cloudtrail").stop_logging(Name=world.trail_name)
     world.invoke("RestoreTrailFunction", renewed(event("stop_logging.json"), called_at))
@@ -68,11 +69,16 @@ def test_a_stop_logging_repair_carries_its_window(world: World, event: Any) -> N
     window = alert.document["blindWindow"]
     assert window["from"] == alert.document["event"]["time"]
     assert window["to"] == alert.document["repairedAt"]
-    assert "StopLogging" in [c["eventName"] for c in window["calls"]]
-    # trailguard's own StartLogging is its repair, not a call made while blind.
-    assert "StartLogging" not in [c["eventName"] for c in window["calls"]]
+    # Seconds old: Event history is not asked yet, and the alert says who will list them.
+    assert window["calls"] == [] and not window["complete"]
+    assert "follow-up" in window["reason"]
 
-    assert _run(world) == [], "the reconciler does not report the repaired window again"
+    [follow_up] = _run(world)
+    calls = [c["eventName"] for c in follow_up["blindWindow"]["calls"]]
+    assert follow_up["blindWindow"]["followUp"] and "StopLogging" in calls
+    # trailguard's own StartLogging is its repair, not a call made while blind.
+    assert "StartLogging" not in calls
+    assert _run(world) == [], "no new call, no new alert; the restart is not reported again"
 
 
 def test_a_deleted_trail_recreated_by_the_reconciler_has_a_window(world: World) -> None:

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from drill.world import World
-from tests.fakes import REF, make_deps
+from tests.fakes import make_deps
 from tests.functional.helpers import aws, fresh
 from trailguard import clients
 from trailguard.adapters.cloudtrail import CloudTrailGateway
@@ -109,69 +109,24 @@ def test_access_denied_names_the_missing_permission(
     assert "missing the permission cloudtrail:StartLogging" in alert.manual_action
 
 
-def test_disabled_kms_key_says_so(stubbed_cloudtrail: Stubber, event: Any) -> None:
+def test_disabled_kms_key_says_so(world: World, event: Any) -> None:
     """A KMS key CreateTrail refuses is optional: the trail is recreated and logging
-    without it (degraded repair), and the CRITICAL names the key's error."""
-    from botocore.stub import ANY
+    without it (degraded repair), and the CRITICAL names the key's error.
+    drill/emulation makes CreateTrail refuse a disabled key, as AWS does (KmsException)."""
+    aws("kms").disable_key(KeyId=world.trail_key_arn.rsplit("/", 1)[-1])
+    aws("cloudtrail").delete_trail(Name=world.trail_name)
 
-    from tests.fakes import BASELINE
+    result = world.invoke("RestoreTrailFunction", fresh(event("delete_trail.json")))
 
-    settings = BASELINE.settings
-    described = {
-        "Name": REF.name,
-        "S3BucketName": settings.s3_bucket_name,
-        "S3KeyPrefix": settings.s3_key_prefix,
-        "IncludeGlobalServiceEvents": True,
-        "IsMultiRegionTrail": True,
-        "HomeRegion": REF.region,
-        "TrailARN": REF.arn,
-        "LogFileValidationEnabled": True,
-        "IsOrganizationTrail": True,
-    }
-    stubbed_cloudtrail.add_client_error("get_trail", "TrailNotFoundException", "gone")
-    stubbed_cloudtrail.add_client_error("create_trail", "KmsKeyDisabledException", "disabled")
-    without_key = {k: ANY for k in ("Name", "S3BucketName", "S3KeyPrefix")}
-    without_key.update(
-        IncludeGlobalServiceEvents=True,
-        IsMultiRegionTrail=True,
-        EnableLogFileValidation=True,
-        IsOrganizationTrail=True,
-        TagsList=ANY,
-    )
-    stubbed_cloudtrail.add_response("create_trail", {}, without_key)  # no KmsKeyId
-    for operation in ("put_event_selectors", "put_insight_selectors", "start_logging"):
-        stubbed_cloudtrail.add_response(operation, {})
-    for _ in range(4):  # the verification re-reads while drift remains
-        stubbed_cloudtrail.add_response("get_trail", {"Trail": described})
-        stubbed_cloudtrail.add_response("get_trail_status", {"IsLogging": True})
-        stubbed_cloudtrail.add_response(
-            "get_event_selectors",
-            {"EventSelectors": [dict(s) for s in BASELINE.selectors.event_selectors]},
-        )
-        stubbed_cloudtrail.add_response(
-            "get_insight_selectors",
-            {"InsightSelectors": [dict(s) for s in BASELINE.selectors.insight_selectors]},
-        )
-        stubbed_cloudtrail.add_response(
-            "list_tags",
-            {
-                "ResourceTagList": [
-                    {"ResourceId": REF.arn, "TagsList": [{"Key": "owner", "Value": "security"}]}
-                ]
-            },
-        )
-    deps = make_deps()
-    deps.trails = CloudTrailGateway()
-
-    result = protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
-
-    assert result.outcome.value == "degraded"
-    [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
-    assert alert.severity.value == "CRITICAL"
-    assert "KMS encryption not restored" in alert.headline
-    assert "KmsKeyDisabledException, the trail's KMS key is disabled" in alert.manual_action
-    assert [a.result for a in alert.actions][:2] == ["KmsKeyDisabledException", "ok"]
-    assert alert.actions[-1].call == "StartLogging" and REF.arn in alert.resource
+    assert result["outcome"] == "degraded"
+    trail = world.trail()
+    assert trail is not None and "KmsKeyId" not in trail and world.is_logging()
+    [alert] = world.drain_alerts()
+    assert alert.severity == "CRITICAL"
+    assert "KMS encryption not restored" in alert.document["headline"]
+    assert "KmsException" in alert.document["manualAction"]
+    results = [a["result"] for a in alert.document["actions"]]
+    assert results[:2] == ["KmsException", "ok"] and world.trail_arn == alert.document["resource"]
 
 
 def test_state_read_failure_is_critical_and_retried(

@@ -33,7 +33,15 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, health_store, iam, organizations, sns
+from trailguard.adapters import (
+    baseline_store,
+    cloudtrail,
+    delivery_ledger,
+    health_store,
+    iam,
+    organizations,
+    sns,
+)
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -73,6 +81,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
     | BASELINE_GET_PUT
+    # A StopLogging claim checks the trail's baseline in the same transaction.
+    | delivery_ledger.IAM_ACTIONS_PRECONDITION
     | sns.IAM_ACTIONS
     # A repair that ends a blind window lists Event history's calls and remembers the
     # window for the reconciler's follow-up (protected/trail_delivery.py).

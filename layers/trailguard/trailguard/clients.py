@@ -1,12 +1,15 @@
-"""The one place boto3 clients are made.
+"""The one place AWS clients are made.
 
-Clients are created lazily and cached per (service, region): creating one costs
+Clients are botocore clients: trailguard uses no boto3 resource or transfer
+helper, and importing boto3 costs about a third of a cold start (it pulls in
+s3transfer). Clients are created lazily and cached per (service, region): creating one costs
 milliseconds of cold start, and a client made before a test's moto mock starts
 would talk to real AWS.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -31,23 +34,33 @@ def _config() -> Any:
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
-    import boto3
+    import botocore.session
 
     # One session: its loader parses each service model once, not once per client.
-    return boto3.session.Session()
+    return botocore.session.get_session()
 
 
-@lru_cache(maxsize=32)
+# A botocore session is not thread-safe, the clients it makes are: independent calls run
+# on threads (concurrency.py), so a client is made under this lock, once.
+_MAKING = threading.Lock()
+
+
 def client(service: str, region: str) -> Any:
     if service in ("organizations", "iam"):
         # Global services: one endpoint, whatever region the function runs in.
         region = _ORGANIZATIONS_REGION
+    with _MAKING:
+        return _client(service, region)
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, region: str) -> Any:
     # Typed as Any: the service name is data here, which the stubs' overloads cannot follow.
     session: Any = _session()
-    return session.client(service, region_name=region, config=_config())
+    return session.create_client(service, region_name=region, config=_config())
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto world per test)."""
-    client.cache_clear()
+    _client.cache_clear()
     _session.cache_clear()

@@ -14,6 +14,7 @@ from typing import Any
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
+from trailguard.ports import Precondition
 
 IAM_ACTIONS_READ = frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"})
 IAM_ACTIONS_WRITE = frozenset({"dynamodb:PutItem"})
@@ -70,16 +71,36 @@ class DynamoBaselineStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
+        self._remember(ref, item is not None)  # a fresh read also answers has_baseline
         return _baseline(item) if item else None
 
-    def has_baseline(self, ref: TrailRef) -> bool:
-        """Whether `ref` has a baseline; remembered for a while to spare a read per event."""
+    def _remembered(self, ref: TrailRef) -> bool | None:
         seen = self._known.get(ref.arn)
         if seen is not None and self._monotonic() - seen[0] < PROTECTED_TTL_SECONDS:
             return seen[1]
-        answer = self.get(ref) is not None
+        return None
+
+    def _remember(self, ref: TrailRef, answer: bool) -> None:
         self._known[ref.arn] = (self._monotonic(), answer)
+
+    def has_baseline(self, ref: TrailRef) -> bool:
+        """Whether `ref` has a baseline; remembered for a while to spare a read per event."""
+        answer = self._remembered(ref)
+        if answer is None:
+            answer = self.get(ref) is not None
+            self._remember(ref, answer)
         return answer
+
+    def existence_check(self, ref: TrailRef) -> Precondition | None:
+        """The check "`ref` has a baseline" for the ledger to make with its claim, or None
+        when this environment already knows the answer."""
+        if self._remembered(ref) is not None:
+            return None
+        return Precondition(
+            table=self._table,
+            key={"pk": {"S": ref.arn}, "sk": {"S": CURRENT}},
+            answer=lambda found: self._remember(ref, found),
+        )
 
     def put(self, baseline: TrailBaseline) -> None:
         api = self._client()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from trailguard.concurrency import together
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import (
     EVERY_ASPECT,
+    INDEPENDENT_STEPS,
     SETTING_LABELS,
     Aspect,
     Drift,
@@ -39,6 +42,7 @@ from trailguard.engine.remediation import (
     screen,
 )
 from trailguard.errors import AwsCallFailed, InvalidEvent
+from trailguard.ports import Precondition
 from trailguard.protected.delegated_admin import delegated_admin_changed
 from trailguard.protected.trail_delivery import (
     blind_reason,
@@ -82,6 +86,49 @@ def trail_named_in(event: ApiCallEvent) -> TrailRef:
     return TrailRef.parse(raw, event.region, event.account_id)
 
 
+def baseline_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition | None:
+    """For StopLogging with no ProtectedTrailNames: "the trail has a baseline" is checked
+    in the delivery ledger's claim, so that a cold incident costs the minimum's calls
+    plus one. The answer then decides `is_protected` without a read of its own."""
+    if event.event_name != "StopLogging" or deps.settings.protected_trail_names:
+        return None
+    return deps.baselines.existence_check(trail_named_in(event))
+
+
+_TRUSTED_ACCESS = "trusted_access"
+
+
+def reads_for_recreate(event: ApiCallEvent, deps: Dependencies) -> dict[str, Any]:
+    """DeleteTrail: everything the recreate needs to know before its first write, read at
+    the same time as each other and as the ledger claim (engine/handler.py), so that
+    they cost one round trip: the baseline, whether the trail is really gone (a forged
+    or stale DeleteTrail must not make trailguard write), and trusted access (an
+    organization trail cannot be created without it)."""
+    if event.event_name != "DeleteTrail" or deps.settings.detect_only:
+        return {}
+    ref = trail_named_in(event)
+    return together(
+        {
+            _baseline_key(ref): lambda: deps.baselines.get(ref),
+            _exists_key(ref): lambda: deps.trails.read(ref, frozenset({Aspect.EXISTS})).exists,
+            _TRUSTED_ACCESS: lambda: deps.trusted_access.is_enabled(CLOUDTRAIL),
+        }
+    )
+
+
+def _baseline_key(ref: TrailRef) -> str:
+    return f"baseline:{ref.arn}"
+
+
+def _exists_key(ref: TrailRef) -> str:
+    return f"exists:{ref.arn}"
+
+
+def _trusted_access_enabled(deps: Dependencies) -> bool:
+    known = deps.prefetched.pop(_TRUSTED_ACCESS, None)
+    return bool(known) if known is not None else deps.trusted_access.is_enabled(CLOUDTRAIL)
+
+
 def is_protected(ref: TrailRef, deps: Dependencies) -> bool:
     """Configured names decide; with none configured, having a baseline does."""
     names = deps.settings.protected_trail_names
@@ -108,7 +155,7 @@ def trail_repair(
         and snapshot.settings.is_organization_trail
         and bool({Step.CREATE_TRAIL, Step.UPDATE_TRAIL} & set(steps))
     )
-    if needs_org_access and not deps.trusted_access.is_enabled(CLOUDTRAIL):
+    if needs_org_access and not _trusted_access_enabled(deps):
         # CreateTrail/UpdateTrail of an organization trail fail with
         # CloudTrailAccessNotEnabledException until trusted access is back.
         steps.insert(0, Step.ENABLE_TRUSTED_ACCESS)
@@ -130,7 +177,7 @@ def trail_repair(
 
     def action(step: Step) -> Action:
         target = CLOUDTRAIL if step is Step.ENABLE_TRUSTED_ACCESS else ref.arn
-        return Action(step.value, target, run(step))
+        return Action(step.value, target, run(step), together=step in INDEPENDENT_STEPS)
 
     verify_aspects = EVERY_ASPECT if Step.CREATE_TRAIL in steps else aspects
     verified: list[LiveTrail] = []
@@ -141,8 +188,17 @@ def trail_repair(
         return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
 
     degraded = _Degraded(snapshot)
+    trusted_access_restored: list[bool] = []
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        # Trusted access turned off between the check above and the call: once.
+        if (
+            exc.code == "CloudTrailAccessNotEnabledException"
+            and failed.call in (Step.CREATE_TRAIL.value, Step.UPDATE_TRAIL.value)
+            and not trusted_access_restored
+        ):
+            trusted_access_restored.append(True)
+            return [action(Step.ENABLE_TRUSTED_ACCESS), failed]
         if snapshot is not None and failed.call in _CONFIGURING:
             reduced = degraded.without(exc)
             if reduced is not None:
@@ -156,6 +212,7 @@ def trail_repair(
                 action(s)
                 for s in (
                     Step.UPDATE_TRAIL,
+                    Step.START_LOGGING,
                     Step.RESTORE_TAGS,
                     Step.PUT_EVENT_SELECTORS,
                     Step.PUT_INSIGHT_SELECTORS,
@@ -260,11 +317,6 @@ def _fields_of(names: str) -> list[str]:
     return [by_label[name] for name in names.split(", ")]
 
 
-def _restarted_lately(deps: Dependencies, ref: TrailRef) -> bool:
-    last = deps.restarted.get(ref.arn)
-    return last is not None and deps.clock() - last <= READ_FIRST_AFTER_RESTART
-
-
 class _TrailGone(Exception):
     """StartLogging found no trail: it must be recreated, not restarted."""
 
@@ -288,10 +340,7 @@ def _restart_logging(
         return [d.summary for d in trail_drift(None, after, logging_aspects)]
 
     blind = blind_window_annotation(
-        deps,
-        subject,
-        started,
-        "logging was stopped (StopLogging)",
+        deps, subject, started, "logging was stopped (StopLogging)", query_now=False
     )
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
@@ -342,6 +391,67 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
                 deps.restarted[ref.arn] = deps.clock()
                 return result
 
+    if event.event_name == "DeleteTrail" and not deps.settings.detect_only:
+        try:
+            return _recreate(deps, subject, ref, aspects)
+        except _TrailExists:
+            pass  # recreated meanwhile, or the event was not what it said: compare below
+    return _compare_and_repair(event, deps, subject, ref, aspects)
+
+
+class _TrailExists(Exception):
+    """CreateTrail found the trail: it must be compared with its baseline, not recreated."""
+
+
+def _recreate(
+    deps: Dependencies, subject: Subject, ref: TrailRef, aspects: frozenset[Aspect]
+) -> Result:
+    """A deleted trail, rebuilt from its baseline, read fresh (never from a cache)."""
+    key = _baseline_key(ref)
+    baseline = deps.prefetched.pop(key) if key in deps.prefetched else deps.baselines.get(ref)
+    key = _exists_key(ref)
+    exists = deps.prefetched.pop(key) if key in deps.prefetched else None
+    if exists is None:
+        exists = deps.trails.read(ref, frozenset({Aspect.EXISTS})).exists
+    if exists:
+        raise _TrailExists
+    live = LiveTrail(exists=False)
+    if baseline is None:
+        return _no_baseline(deps, subject, ref, live)
+    drifts = trail_drift(baseline.snapshot, live, aspects)
+    repair = trail_repair(
+        deps,
+        subject=subject,
+        ref=ref,
+        baseline=baseline,
+        live=live,
+        drifts=drifts,
+        aspects=aspects,
+    )
+    fallback = repair.on_step_failure
+
+    def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
+            raise _TrailExists from exc
+        return fallback(failed, exc)
+
+    repair.on_step_failure = on_failure
+    if subject.event is not None:
+        # The trail recorded nothing from the DeleteTrail call to the verified repair.
+        blind = blind_window_annotation(
+            deps, subject, subject.event.event_time, "the trail was deleted", query_now=False
+        )
+        repair.annotate = chained(blind, repair.annotate)
+    return execute(deps, repair)
+
+
+def _compare_and_repair(
+    event: ApiCallEvent,
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    aspects: frozenset[Aspect],
+) -> Result:
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
     # Read fresh, never from a cache: the repair rebuilds the trail from it.
@@ -367,11 +477,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     reason = blind_reason(drifts, live)
     if reason is not None:
         # The trail recorded nothing from the event's call to the verified repair.
-        # In a storm of StopLogging (this environment restarted the trail a moment ago)
-        # the repair does not wait for Event history's rate budget; the reconciler's
-        # follow-up lists the calls.
-        storm = event.event_name == "StopLogging" and _restarted_lately(deps, ref)
-        blind = blind_window_annotation(deps, subject, event.event_time, reason, patient=not storm)
+        blind = blind_window_annotation(deps, subject, event.event_time, reason, query_now=False)
         repair.annotate = chained(blind, repair.annotate)
     result = execute(deps, repair)
     if event.event_name == "StopLogging":

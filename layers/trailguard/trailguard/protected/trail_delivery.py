@@ -96,9 +96,7 @@ def destination(snapshot: TrailSnapshot) -> Destination:
 # ---------------------------------------------------------------- Event history
 
 
-def calls_in(
-    deps: Dependencies, home_region: str, start: datetime, end: datetime, *, patient: bool = True
-) -> BlindWindow:
+def calls_in(deps: Dependencies, home_region: str, start: datetime, end: datetime) -> BlindWindow:
     """The write calls Event history holds between `start` and `end` (no reason set)."""
     regions = regions_for(home_region)
     window = BlindWindow(start=start, end=end, reason="", regions=regions)
@@ -109,9 +107,7 @@ def calls_in(
     for region in regions:
         # Event history's times have whole seconds: a call in the same second as an
         # edge of the window belongs in it.
-        events, more = deps.history.lookup(
-            region, _floor(start), _floor(end) + _EDGE, patient=patient
-        )
+        events, more = deps.history.lookup(region, _floor(start), _floor(end) + _EDGE)
         unread = unread or more
         for call in write_calls(events, region, deps.settings.remediator_role_arns):
             # Whole-second times (AWS's) compare with the second the window starts in.
@@ -123,16 +119,10 @@ def calls_in(
 
 
 def _queried(
-    deps: Dependencies,
-    home_region: str,
-    start: datetime,
-    end: datetime,
-    reason: str,
-    *,
-    patient: bool = True,
+    deps: Dependencies, home_region: str, start: datetime, end: datetime, reason: str
 ) -> BlindWindow:
     try:
-        window = calls_in(deps, home_region, start, end, patient=patient)
+        window = calls_in(deps, home_region, start, end)
         return replace(window, reason=reason)
     except AwsCallFailed as exc:
         # The window is still worth reporting; its calls come in a follow-up.
@@ -146,16 +136,30 @@ def _queried(
 
 
 def blind_window_annotation(
-    deps: Dependencies, subject: Subject, start: datetime, reason: str, *, patient: bool = True
+    deps: Dependencies, subject: Subject, start: datetime, reason: str, *, query_now: bool = True
 ) -> Callable[[Alert], Alert]:
     """For a repair that ended a blind window: add it to the repair's alert, and
-    remember it so that later runs query Event history again. Not `patient` (a storm of
-    repairs): Event history is read only if its rate budget is free right now."""
+    remember it so that later runs query Event history again.
+
+    An event handler does not query now (`query_now` False): a window it closes is
+    seconds old, and Event history shows calls minutes after they are made, so an
+    early list would be empty and look complete. It remembers the window (one
+    UpdateItem); the reconciler's follow-up, within one interval, lists the calls.
+    """
     ref_region = subject.region
 
     def annotate(alert: Alert) -> Alert:
         end = alert.repaired_at or deps.clock()
-        window = _queried(deps, ref_region, start, end, reason, patient=patient)
+        if query_now:
+            window = _queried(deps, ref_region, start, end, reason)
+        else:
+            window = BlindWindow(
+                start,
+                end,
+                f"{reason} (Event history shows calls minutes after they are made: the "
+                "reconciler's follow-up alert lists them)",
+                regions=regions_for(ref_region),
+            )
         _remember(deps, subject.resource, window)
         return replace(alert, blind_window=window)
 
@@ -237,10 +241,12 @@ def _delivery(
 def _follow_ups(
     deps: Dependencies, subject: Subject, windows: tuple[PendingWindow, ...]
 ) -> tuple[PendingWindow, ...]:
-    """Query each unsettled window again; alert on calls not reported before."""
+    """Query each unsettled window again; one alert per run lists the calls not
+    reported before (one per window would be damped as a storm, and is noise)."""
     queue = merged(windows)
     kept = queue[MAX_FOLLOW_UPS:]  # the rest wait for the next run
     now = deps.clock()
+    found: list[tuple[PendingWindow, BlindWindow]] = []
     for known in queue[:MAX_FOLLOW_UPS]:
         pending = known
         try:
@@ -251,20 +257,36 @@ def _follow_ups(
             continue
         new = [c for c in window.calls if c.event_id not in pending.seen]
         if new:
-            follow_up = replace(window, reason=pending.reason, calls=tuple(new), follow_up=True)
-            # A notification about an earlier window, not a check of this run: alerted,
-            # not counted among the run's results.
-            report_only(
-                deps,
-                subject,
-                Severity.HIGH,
-                Outcome.NOTICE,
-                "blind window: more calls appeared in Event history",
-                blind_window=follow_up,
-            )
+            found.append((pending, replace(window, calls=tuple(new))))
             pending = replace(pending, seen=pending.seen + tuple(c.event_id for c in new))
         if now < pending.settles_at:
             kept.append(pending)
+    if found:
+        windows_found = [w for _, w in found]
+        calls = [c for w in windows_found for c in w.calls]
+        follow_up = bounded(
+            BlindWindow(
+                start=min(w.start for w in windows_found),
+                end=max(w.end for w in windows_found),
+                reason="; ".join(dict.fromkeys(p.reason for p, _ in found)),
+                complete=all(w.complete for w in windows_found),
+                regions=windows_found[0].regions,
+                follow_up=True,
+            ),
+            calls,
+            MAX_CALLS,
+            unread=any(w.unread for w in windows_found),
+        )
+        # A notification about earlier windows, not a check of this run: alerted, not
+        # counted among the run's results.
+        report_only(
+            deps,
+            subject,
+            Severity.HIGH,
+            Outcome.NOTICE,
+            "blind window: more calls appeared in Event history",
+            blind_window=follow_up,
+        )
     return tuple(kept)
 
 
