@@ -24,7 +24,6 @@ for path in (ROOT, ROOT / "layers" / "trailguard", ROOT / "functions"):
 from scripts.readme_sections import replace_section
 
 RUNS_PER_MONTH = {1: 43_800, 5: 8_760}  # 730 hours a month
-MEMORY_GB = 0.25  # template.yaml Globals MemorySize: 256
 ASSUMED_SECONDS = 1.0  # per run in Lambda (AWS latency dominates; moto's is below)
 # us-east-1 list prices (AWS pricing pages for Lambda, DynamoDB on-demand, CloudTrail).
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
@@ -69,6 +68,15 @@ def measure(runs: int = 5) -> dict[str, object]:
     }
 
 
+def _memory_mb() -> int:
+    """The reconciler's memory, as template.yaml gives it."""
+    from drill import template as tpl
+
+    loaded = tpl.load_template()
+    props = tpl.functions(loaded)["ReconcileInvariantsFunction"]
+    return int(props.get("MemorySize") or loaded["Globals"]["Function"]["MemorySize"])
+
+
 def section(measured: dict[str, object], commit: str) -> str:
     calls: dict[str, float] = measured["calls"]  # type: ignore[assignment]
     per_run = sum(calls.values())
@@ -97,13 +105,16 @@ def section(measured: dict[str, object], commit: str) -> str:
             cells.append(f"${amount * price:.2f}" if money else f"{amount:,.0f}")
         return f"| {label} | {cells[0]} | {cells[1]} | {note} |"
 
-    lambda_price = LAMBDA_PER_REQUEST + LAMBDA_PER_GB_SECOND_ARM * MEMORY_GB * ASSUMED_SECONDS
+    memory_mb = _memory_mb()
+    lambda_price = (
+        LAMBDA_PER_REQUEST + LAMBDA_PER_GB_SECOND_ARM * memory_mb / 1024 * ASSUMED_SECONDS
+    )
     lines += [
         row("Invocations", 1, 1, "-"),
         row("API calls", per_run, 1, "-"),
         row("Management events added to the trail", events, 1, "-"),
         row(
-            "Lambda (requests + 256 MB arm64 for 1 s)",
+            f"Lambda (requests + {memory_mb} MB arm64 for 1 s)",
             1,
             lambda_price,
             "$0.20 per million requests, $0.0000133334 per GB-s",
@@ -131,7 +142,7 @@ def section(measured: dict[str, object], commit: str) -> str:
         "organization trail records them in the management account's log like any other read. "
         "DynamoDB and SNS calls are data events and are not recorded. A run that finds "
         "drift, a delivery incident or a blind window adds the repair's calls and "
-        "LookupEvents (2 per window and region at most, per run).",
+        "one LookupEvents per pending blind window and region (up to 4 pages of 50).",
     ]
     return "\n".join(lines) + "\n"
 
