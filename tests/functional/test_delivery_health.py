@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drill.events import now, renewed
 from drill.world import LOG_BUCKET, World, trail_bucket_policy
-from tests.functional.helpers import aws, fresh
+from tests.functional.helpers import aws
 
 FUNCTION = "ReconcileInvariantsFunction"
 SCHEDULED = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
@@ -80,10 +81,11 @@ def test_missing_log_group_and_role_are_named(world: World) -> None:
 def test_delete_trail_with_its_logs_role_gone_is_restored_without_cloudwatch_logs(
     world: World, event: Any
 ) -> None:
+    called_at = now()  # the event's time is the call's, as CloudTrail records it
     aws("iam").delete_role(RoleName="CloudTrailToCloudWatchLogs")
     aws("cloudtrail").delete_trail(Name=world.trail_name)
 
-    result = world.invoke("RestoreTrailFunction", fresh(event("delete_trail.json")))
+    result = world.invoke("RestoreTrailFunction", renewed(event("delete_trail.json"), called_at))
 
     assert result["outcome"] == "degraded"
     trail = world.trail()
