@@ -145,6 +145,12 @@ def _deviations(
         problems += scenario.check_alerts(
             [a for d in deliveries for a in _own(d.alerts, attacked_at)]
         )
+    if scenario.expected_witness is not None:
+        witnessed = [w.label for d in deliveries for w in d.witnessed if w.outcome == "alerted"]
+        if witnessed != list(scenario.expected_witness):
+            problems.append(
+                f"the witness passed on {witnessed}, expected {list(scenario.expected_witness)}"
+            )
     for attacked, after in zip(states[AFTER_ATTACK], states[AFTER_TRAILGUARD], strict=True):
         if after.invariant and not after.holds:
             problems.append(f"left broken: {after.label} ({after.state})")
@@ -183,6 +189,8 @@ def _by_hand(world: World, scenario: Scenario, number: int) -> None:
 
 
 def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
+    if scenario.setup is not None:
+        scenario.setup(world)
     for attack in scenario.attacks:
         if attack.prepare is not None:
             attack.prepare()

@@ -74,6 +74,11 @@ class Scenario:
     by_hand: tuple[Callable[[World], None] | None, ...] = ()
     # Problems with the content of the alerts on-call received ([]: as expected).
     check_alerts: Callable[[list[DeliveredAlert]], list[str]] | None = None
+    # Run on the world before anything else (deploys what the scenario needs).
+    setup: Callable[[Any], None] | None = None
+    # What the witness (companions/witness) passes on, as "SEVERITY outcome" of each
+    # alert or "heartbeat healthy|broken"; None: not checked.
+    expected_witness: tuple[str, ...] | None = None
 
     @property
     def deliveries(self) -> int:
@@ -247,16 +252,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         watches=("trailguard-rule",),
         function_id="AlertSelfTamperingFunction",
-        expected_outcomes=(("detected",),),
-        expected_alerts=("CRITICAL detected",),
-        note="trailguard alerts and leaves the rule disabled: the fix is a redeploy by a human "
-        "who has read the alert; the trail's invariants are untouched",
+        expected_outcomes=REPAIRED,
+        expected_alerts=("CRITICAL repaired",),
+        note="trailguard re-enables its rule, verifies it, and sends a CRITICAL that names who "
+        "disabled it; the trail's invariants are untouched",
         request_parameters={"name": WATCHED_RULE},
     ),
 )
 
-from drill.scenarios_health import SCENARIOS as HEALTH  # noqa: E402 (needs Scenario)
+from drill.scenarios_health import SCENARIOS as HEALTH  # noqa: E402 (uses the classes above)
+from drill.scenarios_selfprot import SELFPROT_SCENARIOS  # noqa: E402 (uses the classes above)
 
-SCENARIOS += HEALTH
-
+SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS, *HEALTH)
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

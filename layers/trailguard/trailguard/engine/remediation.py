@@ -26,11 +26,12 @@ from trailguard.ports import (
     DeliveryLedger,
     EventHistory,
     HealthStore,
+    OwnResources,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
 )
-from trailguard.render.sns import render
+from trailguard.render.fallback import render_safely
 from trailguard.settings import Settings
 
 logger = logging.getLogger("trailguard")
@@ -60,6 +61,8 @@ class Dependencies:
     # Reads made for this invocation alongside the ledger claim (engine/handler.py),
     # by key; emptied at the start of every invocation, so never stale.
     prefetched: dict[str, Any] = field(default_factory=dict)
+    # trailguard's own alert key, alarms and rules (protected/trailguard_itself.py).
+    own: OwnResources | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def notify(deps: Dependencies, alert: Alert) -> str:
         )
         if isinstance(exc, AlertNotDelivered):
             raise
-        raise AlertNotDelivered(str(exc), render(alert)) from exc
+        raise AlertNotDelivered(str(exc), render_safely(alert)) from exc
 
 
 def report_only(
