@@ -137,10 +137,9 @@ def section(measured: dict[str, object], commit: str) -> str:
     ]
     lines += [
         "",
-        "The management events are the reconciler's own reads (GetTrail, GetTrailStatus, "
-        "selectors, tags, trusted access, the service-linked role, DescribeTrails): the "
-        "organization trail records them in the management account's log like any other read. "
-        "DynamoDB and SNS calls are data events and are not recorded. A run that finds "
+        "The management events are the reconciler's own reads in the table above, DynamoDB "
+        "excepted: the organization trail records them in the management account's log like "
+        "any other read. DynamoDB calls are data events and are not recorded. A run that finds "
         "drift, a delivery incident or a blind window adds the repair's calls and "
         "one LookupEvents per pending blind window and region (up to 4 pages of 50).",
     ]
