@@ -170,3 +170,23 @@ def test_the_delivery_threshold_is_a_validated_setting() -> None:
     for bad in ("30", "two hours", "99999"):
         with pytest.raises(SettingsError, match="DELIVERY_STALE_AFTER_MINUTES"):
             settings_from({**VALID, "DELIVERY_STALE_AFTER_MINUTES": bad})
+
+
+def test_the_window_survives_the_document_round_trip() -> None:
+    from trailguard.render.document import alert_from_document
+
+    call = Call("id-1", T0, "CreateAccessKey", "iam.amazonaws.com", "p", "203.0.113.9", "us-east-1")
+    window = BlindWindow(
+        T0, T0 + timedelta(seconds=3), "why", (call,), truncated=2, regions=("us-east-1",)
+    )
+    alert = Alert(
+        Severity.HIGH,
+        Outcome.DETECTED,
+        "blind",
+        "I2",
+        REF.arn,
+        "111111111111",
+        "us-east-1",
+        blind_window=window,
+    )
+    assert alert_from_document(alert_document(alert)).blind_window == window
