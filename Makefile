@@ -26,7 +26,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help drill test reliability bench lint check-template build package package-target readme-destinations ci clean
+.PHONY: help drill test reliability cost bench lint check-template build package package-target readme-destinations ci clean
 
 help: ## List the targets (this text).
 	@echo "trailguard: make TARGET [ARGS=...]"
@@ -75,6 +75,11 @@ test: $(STAMP) $(TEMPLATE_CHECKED) ## The whole test suite (unit, functional und
 ## from the AWS calls made. Rewrites the README's reliability section.
 reliability: $(STAMP) ## Faults, bad inputs, duplicates across processes: prints the figures, writes them into README.md.
 	$(VENV)/bin/python scripts/reliability.py --write-readme $(ARGS)
+
+# The reconciler's monthly cost, measured on the drill's world (scripts/cost.py writes
+# README.md's generated section "cost" itself).
+cost: $(STAMP) ## The reconciler's monthly cost (invocations, API calls, events added to the trail) into README.md.
+	$(VENV)/bin/python scripts/cost.py
 
 # Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
 # moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in

@@ -65,6 +65,46 @@ def _trail_logging(world: World) -> Check:
     return Check("trail-logging", "I2 trail logging", logging, "on" if logging else "OFF")
 
 
+_DELIVERY_ERRORS = (
+    "LatestDeliveryError",
+    "LatestDigestDeliveryError",
+    "LatestCloudWatchLogsDeliveryError",
+    "LatestNotificationError",
+)
+
+
+def _trail_delivers(world: World) -> Check:
+    """I7 as GetTrailStatus reports it: no delivery error field (drill/emulation)."""
+    label = "I7 trail delivers"
+    if world.trail() is None:
+        return Check("trail-delivers", label, False, "no trail")
+    from drill.world import aws_client
+
+    status = aws_client("cloudtrail").get_trail_status(Name=world.trail_arn)
+    errors = [f"{name}={status[name]}" for name in _DELIVERY_ERRORS if status.get(name)]
+    if errors:
+        return Check("trail-delivers", label, False, "FAILING", ", ".join(errors))
+    return Check("trail-delivers", label, True, "delivering")
+
+
+def _access_keys(world: World) -> Check:
+    """The IAM access keys of the drill's user (stop-act-restart creates one)."""
+    from drill.world import DRILL_USER, aws_client
+
+    iam = aws_client("iam")
+    try:
+        keys = iam.list_access_keys(UserName=DRILL_USER)["AccessKeyMetadata"]
+    except iam.exceptions.NoSuchEntityException:
+        keys = []
+    return Check(
+        "access-keys",
+        f"access keys of IAM user {DRILL_USER}",
+        not keys,
+        f"{len(keys)} key(s)",
+        invariant=False,
+    )
+
+
 def _camel(field_name: str) -> str:
     return "".join(part.capitalize() for part in field_name.split("_"))
 
@@ -239,9 +279,11 @@ INVARIANTS: dict[str, Callable[[World], Check]] = {
     "delivery-bucket": _delivery_bucket,
     "delivery-key": _delivery_key,
     "delivery-log-group": _delivery_log_group,
+    "trail-delivers": _trail_delivers,
 }
 OBSERVATIONS: dict[str, Callable[[World], Check]] = {
     "trailguard-rule": _watched_rule,
+    "access-keys": _access_keys,
     "alert-key": _alert_key,
 }
 CHECKS: dict[str, Callable[[World], Check]] = {**INVARIANTS, **OBSERVATIONS}

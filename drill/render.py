@@ -283,6 +283,19 @@ class Renderer:
             )
         if doc.get("verification"):
             self._wrapped("", f"verified: {safe(doc['verification'])}")
+        window = doc.get("blindWindow") or {}
+        if window:
+            self._more(
+                f"blind: {safe(window.get('from'))} to {safe(window.get('to'))} "
+                f"({safe(window.get('seconds'))} s)"
+            )
+            for call in window.get("calls", []):
+                self._more(
+                    f"       {safe(call.get('eventSource'))} {safe(call.get('eventName'))} "
+                    f"by {safe(call.get('principal'))}"
+                )
+            if window.get("truncated"):
+                self._more(f"       ... and {safe(window['truncated'])} more")
         if doc.get("manualAction"):
             self._wrapped("", f"manual action: {safe(doc['manualAction'])}", "yellow")
         if doc.get("detail"):

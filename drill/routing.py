@@ -183,8 +183,13 @@ def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Deliv
 
 def expression(world: World, schedule: Schedule) -> str:
     """The schedule as deployed with the world's parameters: "rate(5 minutes)"."""
+    value = schedule.expression
+    if isinstance(value, dict) and "Fn::FindInMap" in value:
+        mapping, key, attribute = value["Fn::FindInMap"]
+        selected = resolve(key, world.parameters, {}, {})
+        return str(world.template["Mappings"][mapping][str(selected)][attribute])
     try:
-        return str(resolve(schedule.expression, world.parameters, {}, {}))
+        return str(resolve(value, world.parameters, {}, {}))
     except (KeyError, TypeError, IndexError):  # an intrinsic the drill does not evaluate
         return str(schedule.expression)
 
@@ -198,7 +203,7 @@ def fire(world: World, schedule: Schedule, output: HandlerOutput, at: datetime) 
         (invocation,),
         tuple(world.drain_alerts()),
         expression(world, schedule),
-        _witnessed(world),
+        witnessed=_witnessed(world),
     )
 
 

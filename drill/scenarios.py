@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drill.invariants import WATCHED_RULE, WATCHED_RULE_OF
-from drill.world import ACCOUNT, REGION, TRAIL_NAME, aws_client
+from drill.world import ACCOUNT, REGION, TRAIL_NAME, DeliveredAlert, World, aws_client
 
 BY_EVENT = "event"  # the attack's event is delivered to the rules of the template
 BY_SCHEDULE = "schedule"  # no event arrives: the template's schedule fires
@@ -70,6 +70,10 @@ class Scenario:
     detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
     # Set in the event's requestParameters: the names the attack really used.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # What a human does after delivery n (by index; None: nothing), before the next.
+    by_hand: tuple[Callable[[World], None] | None, ...] = ()
+    # Problems with the content of the alerts on-call received ([]: as expected).
+    check_alerts: Callable[[list[DeliveredAlert]], list[str]] | None = None
     # Run on the world before anything else (deploys what the scenario needs).
     setup: Callable[[Any], None] | None = None
     # What the witness (companions/witness) passes on, as "SEVERITY outcome" of each
@@ -256,9 +260,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+from drill.scenarios_health import SCENARIOS as HEALTH  # noqa: E402 (uses the classes above)
 from drill.scenarios_selfprot import SELFPROT_SCENARIOS  # noqa: E402 (uses the classes above)
 
-SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS)
+SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS, *HEALTH)
 SCENARIOS += __import__("drill.scenarios_archive", fromlist=["SCENARIOS"]).SCENARIOS
 
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

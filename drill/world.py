@@ -25,6 +25,7 @@ LOG_ARCHIVE_ACCOUNT = "222222222222"  # owns the trail's bucket and key (compani
 AUDIT_ACCOUNT = "333333333333"  # the out-of-band witness (companions/witness)
 REGION = "us-east-1"
 TRAIL_NAME = "org-trail"
+DRILL_USER = "backup-operator"  # an IAM user of the account, for attacks on IAM
 LOG_BUCKET = f"org-trail-logs-{ACCOUNT}"
 STACK = "trailguard"
 # Where the trail's bucket and key live: the management account itself, or the
@@ -189,6 +190,7 @@ class World:
         self.chain_account = LOG_ARCHIVE_ACCOUNT if layout == LOG_ARCHIVE_LAYOUT else ACCOUNT
         self.companion_rules: list[dict[str, Any]] = []
         _ACTIVE[:] = [self]
+        self.emulation: Any = None  # drill.emulation.Emulation, set by seeded_world
         self.witness: Any = None  # drill.witness.Witness once a scenario deploys one
         self._seed_organization()
         if layout == LOG_ARCHIVE_LAYOUT:
@@ -652,6 +654,17 @@ class World:
         return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
 
 
+def trail_bucket_policy() -> dict[str, Any]:
+    """The bucket policy CloudTrail needs to deliver the organization trail's files, as
+    the active world seeded it (the policy someone puts back by hand)."""
+    return _ACTIVE[0].bucket_policy()
+
+
+def trail_key_policy() -> dict[str, Any]:
+    """The key policy: the account administers the key, CloudTrail encrypts with it."""
+    return _ACTIVE[0].key_policy()
+
+
 def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path) as handle:
         return dict(json.load(handle))
@@ -679,9 +692,16 @@ def seeded_world(
     _CLIENTS.clear()
     _ACCOUNT_CLIENTS.clear()
     _MULTI_ACCOUNT[0] = True
+    from drill.emulation import installed
+
     try:
-        with mock_aws():
-            yield World(parameters, layout)
+        with mock_aws(), installed() as emulation:
+            world = World(parameters, layout)
+            world.emulation = emulation
+            # Lambda gives each function its role's credentials; the drill's clients
+            # share one fake key, so Event history is told whose calls are trailguard's.
+            emulation.history.identify_as(ACCOUNT, world.role_arns["ReconcileInvariantsRole"])
+            yield world
     finally:
         _MULTI_ACCOUNT[0] = False
         _CLIENTS.clear()

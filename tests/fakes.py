@@ -84,6 +84,13 @@ class FakeTrails:
     def foreign_trails(self, region: str) -> list[tuple[str, str]]:
         return [(r.name, r.region) for r in self.trails if r.region != region]
 
+    def organization_trails(self, region: str) -> list[TrailRef]:
+        return [
+            r
+            for r, s in self.trails.items()
+            if r.region == region and s.settings.is_organization_trail
+        ]
+
     def create(self, baseline: TrailSnapshot) -> None:
         self._record("CreateTrail")
         self.trails[baseline.ref] = replace(baseline, selectors=Selectors())

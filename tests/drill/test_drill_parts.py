@@ -104,7 +104,9 @@ def test_schedules_are_found_in_the_template_functions() -> None:
     assert (schedule.function_id, schedule.event_id) == ("ReconcileInvariantsFunction", "Every")
     assert schedule.module == "reconcile_invariants.app"
     assert schedule.rule_name == "trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
-    assert schedule.expression == {"Fn::Sub": "rate(${ReconcileIntervalMinutes} minutes)"}
+    assert schedule.expression == {
+        "Fn::FindInMap": ["ReconcileInterval", {"Ref": "ReconcileIntervalMinutes"}, "Expression"]
+    }
 
 
 def _invocation(summary: dict[str, Any] | None) -> Invocation:

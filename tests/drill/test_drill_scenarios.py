@@ -13,9 +13,10 @@ from drill.handler_output import HandlerOutput
 from drill.invariants import WATCHED_RULE, check
 from drill.routing import SCHEDULE, schedules
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
-from drill.scenarios import BY_NAME, BY_SCHEDULE, SCENARIOS, Scenario
+from drill.scenarios import BY_NAME, SCENARIOS, Scenario
 from drill.template import rules
 from drill.world import LOG_ARCHIVE_ACCOUNT, DeliveredAlert, World, load_event, resolve
+from tests.drill.test_drill_scenarios_health import HEALTH_AFTERMATH
 
 RECONCILE_RULE_ARN = (
     "arn:aws:events:us-east-1:111111111111:rule/trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
@@ -125,7 +126,7 @@ def _lost_events(world: World, play: Play) -> None:
     assert world.snapshot() == world.baseline().snapshot
     # No CloudTrail event reached trailguard: only the schedule's Scheduled Event.
     [delivery] = play.deliveries
-    assert delivery.schedule == "rate(5 minutes)"
+    assert delivery.schedule == "rate(1 minute)"
     assert delivery.event["detail-type"] == "Scheduled Event"
     assert delivery.event["source"] == "aws.events"
     assert delivery.event["resources"] == [RECONCILE_RULE_ARN]
@@ -206,6 +207,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "tamper-with-trailguard": _tamper_with_trailguard,
     "silence-alert-key": _silence_alert_key,
     **__import__("tests.drill.aftermath_archive", fromlist=["AFTERMATH"]).AFTERMATH,
+    **HEALTH_AFTERMATH,
 }
 
 
@@ -250,7 +252,7 @@ def test_template_routes_each_sample_to_the_expected_function(scenario: Scenario
 
 
 def test_the_template_schedules_the_function_lost_events_expect() -> None:
-    [lost] = [s for s in SCENARIOS if s.detected_by == BY_SCHEDULE]
+    lost = BY_NAME["lost-events"]
 
     assert [(s.function_id, s.event_id) for s in schedules()] == [(lost.function_id, "Every")]
     assert lost.sample is None

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from drill.world import World
-from tests.fakes import REF, make_deps
+from tests.fakes import make_deps
 from tests.functional.helpers import aws, fresh
 from trailguard import clients
 from trailguard.adapters.cloudtrail import CloudTrailGateway
@@ -109,20 +109,24 @@ def test_access_denied_names_the_missing_permission(
     assert "missing the permission cloudtrail:StartLogging" in alert.manual_action
 
 
-def test_disabled_kms_key_says_so(stubbed_cloudtrail: Stubber, event: Any) -> None:
-    stubbed_cloudtrail.add_client_error("get_trail", "TrailNotFoundException", "gone")
-    stubbed_cloudtrail.add_client_error("create_trail", "KmsKeyDisabledException", "disabled")
-    stubbed_cloudtrail.add_client_error("get_trail", "TrailNotFoundException", "gone")
-    deps = make_deps()
-    deps.trails = CloudTrailGateway()
+def test_disabled_kms_key_says_so(world: World, event: Any) -> None:
+    """A KMS key CreateTrail refuses is optional: the trail is recreated and logging
+    without it (degraded repair), and the CRITICAL names the key's error.
+    drill/emulation makes CreateTrail refuse a disabled key, as AWS does (KmsException)."""
+    aws("kms").disable_key(KeyId=world.trail_key_arn.rsplit("/", 1)[-1])
+    aws("cloudtrail").delete_trail(Name=world.trail_name)
 
-    with pytest.raises(RemediationFailed):
-        protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
+    result = world.invoke("RestoreTrailFunction", fresh(event("delete_trail.json")))
 
-    [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
-    assert alert.manual_action.startswith("the trail's KMS key is disabled")
-    assert alert.actions[-1].result == "KmsKeyDisabledException"
-    assert REF.arn in alert.resource
+    assert result["outcome"] == "degraded"
+    trail = world.trail()
+    assert trail is not None and "KmsKeyId" not in trail and world.is_logging()
+    [alert] = world.drain_alerts()
+    assert alert.severity == "CRITICAL"
+    assert "KMS encryption not restored" in alert.document["headline"]
+    assert "KmsException" in alert.document["manualAction"]
+    results = [a["result"] for a in alert.document["actions"]]
+    assert results[:2] == ["KmsException", "ok"] and world.trail_arn == alert.document["resource"]
 
 
 def test_state_read_failure_is_critical_and_retried(

@@ -41,6 +41,7 @@ from trailguard.adapters import (
     delivery_ledger,
     events,
     events_rules,
+    health_store,
     iam,
     kms,
     logs,
@@ -73,6 +74,14 @@ BASELINE_SCAN = frozenset({"dynamodb:Scan"})
 # The trail's bucket, key and log group (protected/delivery_chain.py).
 CHAIN_READ = s3.IAM_ACTIONS_READ | kms.IAM_ACTIONS_READ | logs.IAM_ACTIONS_READ
 CHAIN_REPAIR = CHAIN_READ | s3.IAM_ACTIONS_WRITE | kms.IAM_ACTIONS_WRITE | logs.IAM_ACTIONS_WRITE
+HEALTH_APPEND = frozenset({"dynamodb:UpdateItem"})
+# The trail-health item lives in the ledger table (adapters/health_store.py).
+HEALTH_ON_LEDGER = {
+    "restore_trail": HEALTH_APPEND,
+    "reconcile_invariants": frozenset(
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    ),
+}
 
 # Every alert goes to the alert topic (and the chat topic), the default event bus and,
 # when turned on, Security Hub, and names the account alias (engine/destinations.py).
@@ -89,7 +98,10 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | BASELINE_GET_PUT
     # A StopLogging claim checks the trail's baseline in the same transaction.
     | delivery_ledger.IAM_ACTIONS_PRECONDITION
-    | ALERTING,
+    | ALERTING
+    # A repair that ends a blind window remembers it for the reconciler's follow-up,
+    # which lists Event history's calls (protected/trail_delivery.py).
+    | HEALTH_APPEND,
     "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
     "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT | CHAIN_READ,
@@ -97,10 +109,13 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
     | iam.IAM_ACTIONS
-    | CLOUDTRAIL_READ_BY_ARN
+    | cloudtrail.IAM_ACTIONS_READ
     | cloudtrail.IAM_ACTIONS_WRITE
+    | cloudtrail.IAM_ACTIONS_LOOKUP
     | BASELINE_SCAN
     | CHAIN_REPAIR
+    | health_store.IAM_ACTIONS_READ
+    | health_store.IAM_ACTIONS_WRITE
     | ALERTING
     # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
     | kms.IAM_ACTIONS,
@@ -213,7 +228,7 @@ def test_required_actions_are_declared_by_the_adapters() -> None:
 
 
 def declared(module: ModuleType) -> frozenset[str]:
-    names = ("IAM_ACTIONS", "IAM_ACTIONS_READ", "IAM_ACTIONS_WRITE")
+    names = ("IAM_ACTIONS", "IAM_ACTIONS_READ", "IAM_ACTIONS_WRITE", "IAM_ACTIONS_LOOKUP")
     sets = [getattr(module, name) for name in names if hasattr(module, name)]
     assert sets, f"{module.__name__} declares no IAM actions"
     return frozenset().union(*sets)
@@ -559,13 +574,18 @@ def test_dynamodb_actions_are_granted_per_table_as_needed(
     the ledger's DeleteItem must never reach the baselines."""
     mark_known_template_bug(request, function_id)
     expected: dict[str, set[str]] = {}
-    baseline = {a for a in REQUIRED_BY_ADAPTERS[code_dir(function_id)] if a.startswith("dynamodb:")}
+    health = HEALTH_ON_LEDGER.get(code_dir(function_id), frozenset())
+    baseline = {
+        a for a in REQUIRED_BY_ADAPTERS[code_dir(function_id)] - health if a.startswith("dynamodb:")
+    }
     if baseline:
         expected["BaselineTable"] = baseline
-    if uses_delivery_ledger(function_id):
+    if uses_delivery_ledger(function_id) or health:
         ledger_table = _ledger_table()
         assert ledger_table, "LEDGER_TABLE_NAME must !Ref the stack's ledger table"
-        expected.setdefault(ledger_table, set()).update(ADAPTERS["delivery_ledger"].IAM_ACTIONS)
+        if uses_delivery_ledger(function_id):
+            expected.setdefault(ledger_table, set()).update(ADAPTERS["delivery_ledger"].IAM_ACTIONS)
+        expected.setdefault(ledger_table, set()).update(health)
     assert _dynamodb_grants(resources, function_id) == expected
 
 

@@ -6,12 +6,14 @@ in-memory fakes. Keeping the services on these protocols keeps them free of boto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
 from trailguard.domain.alerts import Alert
+from trailguard.domain.blind_window import PendingWindow, TrailHealth
 from trailguard.domain.delivery_chain import ChainLocation, DeliveryChain, Part
 from trailguard.domain.drift import Aspect, LiveTrail
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
@@ -30,6 +32,8 @@ class Trails(Protocol):
     def list_home_trails(self, region: str) -> list[TrailSnapshot]: ...
 
     def foreign_trails(self, region: str) -> list[tuple[str, str]]: ...
+
+    def organization_trails(self, region: str) -> list[TrailRef]: ...
 
     def create(self, baseline: TrailSnapshot) -> None: ...
 
@@ -107,6 +111,26 @@ class DeliveryLedger(Protocol):
     def hold_alert(self, key: str, rendered: RenderedAlert, summary: dict[str, Any]) -> None: ...
 
     def release(self, key: str) -> None: ...
+
+
+class HealthStore(Protocol):
+    """What trailguard last observed of each protected trail (domain/blind_window.py)."""
+
+    def get(self, ref: TrailRef) -> TrailHealth: ...
+
+    def put(self, ref: TrailRef, health: TrailHealth) -> bool: ...
+
+    def add_window(self, ref: TrailRef, window: PendingWindow) -> None: ...
+
+    def set_degraded(self, ref: TrailRef, drift: str) -> None: ...
+
+
+class EventHistory(Protocol):
+    """CloudTrail Event history of this account: (LookupEvents' events, pages left unread)."""
+
+    def lookup(
+        self, region: str, start: datetime, end: datetime, *, patient: bool = True
+    ) -> tuple[list[Mapping[str, Any]], bool]: ...
 
 
 class AlertKey(Protocol):

@@ -6,11 +6,12 @@ import logging
 from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
-from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.cloudtrail import CloudTrailGateway, EventHistoryGateway
 from trailguard.adapters.cloudwatch import AlarmsGateway
 from trailguard.adapters.delivery_chain import DeliveryChainGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.events_rules import RulesGateway
+from trailguard.adapters.health_store import DynamoHealthStore
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.kms import KmsKeyGateway
 from trailguard.adapters.organizations import OrganizationsGateway
@@ -30,8 +31,10 @@ def build_dependencies(
     Without `alerts`, alerts go to every destination the settings name
     (engine/destinations.py); the command line passes its own alert topic."""
     ledger = None
+    health = None
     if settings.ledger_table_name:
         ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
+        health = DynamoHealthStore(settings.ledger_table_name, settings.region)
     return Dependencies(
         ledger=ledger,
         settings=settings,
@@ -48,6 +51,8 @@ def build_dependencies(
         chain=DeliveryChainGateway(
             settings.region, settings.log_archive_account_id, settings.log_archive_role_arn
         ),
+        health=health,
+        history=EventHistoryGateway(),
     )
 
 

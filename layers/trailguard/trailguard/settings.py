@@ -42,6 +42,10 @@ class Settings:
     detect_only: bool
     alert_on_other_service_principals: bool
     stack_name: str = ""  # names trailguard's own resources (self-protection)
+    # I7: no digest file for this long while logging is drift. CloudTrail delivers a
+    # digest file every hour, also in a quiet account (User Guide, "CloudTrail digest
+    # files"); two hours is one missed digest plus an hour of delivery delay.
+    delivery_stale_after_minutes: int = 120
     alert_key_arn: str = ""  # the alert topic's KMS key, watched and repaired (self-protection)
     witness_bus_arn: str = ""  # '' : no witness; else every alert and heartbeat go there too
     # Alert destinations besides the alert topic (engine/destinations.py).
@@ -124,6 +128,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME", "").strip()[:512],
         log_archive_account_id=archive_account,
         log_archive_role_arn=archive_role,
+        delivery_stale_after_minutes=_minutes(env, "DELIVERY_STALE_AFTER_MINUTES", 120),
     )
 
 
@@ -161,6 +166,15 @@ def _log_archive(env: Mapping[str, str]) -> tuple[str, str]:
             "log-archive companion in that account"
         )
     return account, role
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 60 <= int(raw) <= 24 * 60:
+        raise SettingsError(f"{name} must be whole minutes between 60 and 1440, got {raw!r}")
+    return int(raw)
 
 
 def _stack_name(env: Mapping[str, str]) -> str:

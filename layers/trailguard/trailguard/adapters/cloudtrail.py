@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
 from trailguard.concurrency import together
+from trailguard.domain.delivery import TrailStatus
 from trailguard.domain.drift import Aspect, LiveTrail
 from trailguard.domain.trails import Selectors, TrailRef, TrailSettings, TrailSnapshot
 from trailguard.errors import AwsCallFailed
@@ -33,6 +38,8 @@ IAM_ACTIONS_WRITE = frozenset(
         "cloudtrail:StartLogging",
     }
 )
+# Event history: LookupEvents takes no resource-level permission (Resource "*").
+IAM_ACTIONS_LOOKUP = frozenset({"cloudtrail:LookupEvents"})
 # Aspects that need the trail's description; existence alone is also told by GetTrailStatus.
 _DESCRIBED = frozenset(
     {Aspect.SETTINGS, Aspect.EVENT_SELECTORS, Aspect.INSIGHT_SELECTORS, Aspect.TAGS}
@@ -51,6 +58,34 @@ def _settings(trail: dict[str, Any]) -> TrailSettings:
         kms_key_id=trail.get("KmsKeyId") or "",
         cloud_watch_logs_log_group_arn=trail.get("CloudWatchLogsLogGroupArn") or "",
         cloud_watch_logs_role_arn=trail.get("CloudWatchLogsRoleArn") or "",
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def trail_status(response: dict[str, Any]) -> TrailStatus:
+    """GetTrailStatus's live members. The `*Attempt*` and `TimeLogging*` members are
+    documented as no longer in use: nothing is built on them."""
+    return TrailStatus(
+        is_logging=bool(response.get("IsLogging")),
+        start_logging_time=_time(response.get("StartLoggingTime")),
+        stop_logging_time=_time(response.get("StopLoggingTime")),
+        latest_delivery_time=_time(response.get("LatestDeliveryTime")),
+        latest_delivery_error=str(response.get("LatestDeliveryError") or ""),
+        latest_digest_delivery_time=_time(response.get("LatestDigestDeliveryTime")),
+        latest_digest_delivery_error=str(response.get("LatestDigestDeliveryError") or ""),
+        latest_cloudwatch_logs_delivery_time=_time(
+            response.get("LatestCloudWatchLogsDeliveryTime")
+        ),
+        latest_cloudwatch_logs_delivery_error=str(
+            response.get("LatestCloudWatchLogsDeliveryError") or ""
+        ),
+        latest_notification_time=_time(response.get("LatestNotificationTime")),
+        latest_notification_error=str(response.get("LatestNotificationError") or ""),
     )
 
 
@@ -94,11 +129,12 @@ class CloudTrailGateway:
             if exc.code == "TrailNotFoundException":
                 return LiveTrail(exists=False)
             raise
-        is_logging = bool(found["status"].get("IsLogging")) if "status" in found else None
+        status = trail_status(found["status"]) if "status" in found else None
+        is_logging = status.is_logging if status is not None else None
         if not described:
-            return LiveTrail(exists=True, is_logging=is_logging)
+            return LiveTrail(exists=True, is_logging=is_logging, status=status)
         snapshot = self._snapshot_of(ref, found["trail"], found)
-        return LiveTrail(exists=True, snapshot=snapshot, is_logging=is_logging)
+        return LiveTrail(exists=True, snapshot=snapshot, is_logging=is_logging, status=status)
 
     def _detail_jobs(
         self, api: Any, ref: TrailRef, aspects: frozenset[Aspect]
@@ -175,6 +211,21 @@ class CloudTrailGateway:
             ref = TrailRef.from_arn(trail["TrailARN"])
             snapshots.append(self._snapshot(ref, trail, frozenset(Aspect)))
         return snapshots
+
+    def organization_trails(self, region: str) -> list[TrailRef]:
+        """The organization trails homed in `region`: one DescribeTrails, nothing else."""
+        api = self._client(region)
+        response = call(
+            "DescribeTrails",
+            "cloudtrail:DescribeTrails",
+            api.describe_trails,
+            includeShadowTrails=False,
+        )
+        return [
+            TrailRef.from_arn(trail["TrailARN"])
+            for trail in response.get("trailList", [])
+            if trail.get("IsOrganizationTrail") and trail.get("HomeRegion", region) == region
+        ]
 
     def foreign_trails(self, region: str) -> list[tuple[str, str]]:
         """(name, home region) of trails seen from `region` but homed elsewhere."""
@@ -291,3 +342,124 @@ class CloudTrailGateway:
     def start_logging(self, ref: TrailRef) -> None:
         api = self._client(ref.region)
         call("StartLogging", "cloudtrail:StartLogging", api.start_logging, Name=ref.arn)
+
+
+# ---------------------------------------------------------------- Event history
+
+# LookupEvents is limited to 2 requests per second per account and region (not
+# adjustable; CloudTrail API Reference, LookupEvents). Calls from one execution
+# environment are spaced by this much per region, and a throttled call waits and
+# tries again (after botocore's own retries) this many times, doubling the pause.
+LOOKUP_SPACING_SECONDS = 0.55  # 2 per second, with a margin for clock skew
+LOOKUP_THROTTLE_RETRIES = 3
+LOOKUP_PAGE_SIZE = 50  # the maximum AWS allows
+_last_lookup: dict[str, float] = {}
+
+
+def _wait(seconds: float) -> None:
+    # Not time.sleep: the pacing must really wait, also where tests make sleeps instant.
+    threading.Event().wait(seconds)
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """LookupEvents' Event structures, newest first; `more` when pages were left unread."""
+
+    events: tuple[dict[str, Any], ...]
+    more: bool
+
+
+def lookup_events(
+    region: str,
+    start: datetime,
+    end: datetime,
+    *,
+    attribute: tuple[str, str] | None = None,
+    max_pages: int = 4,
+    patient: bool = True,
+    sleep: Callable[[float], None] = _wait,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> LookupResult:
+    """Event history of this account in `region` between `start` and `end` (inclusive).
+
+    At most `max_pages` pages of 50 are read: a bound on the time and on the rate
+    budget that a reconciler run spends; `more` says when events were left unread.
+    Not `patient`: rather than wait for the rate budget (an event handler in a storm),
+    fail at once with code `RateBudgetInUse`; the reconciler reads it later.
+    """
+    last = _last_lookup.get(region)
+    if not patient and last is not None and monotonic() - last < LOOKUP_SPACING_SECONDS:
+        raise AwsCallFailed(
+            "LookupEvents",
+            "RateBudgetInUse",
+            "Event history was read less than half a second ago",
+            "the reconciler's next run reads Event history for this window",
+        )
+    api = clients.client("cloudtrail", region)
+    kwargs: dict[str, Any] = {
+        "StartTime": start,
+        "EndTime": end,
+        "MaxResults": LOOKUP_PAGE_SIZE,
+    }
+    if attribute is not None:
+        key, value = attribute
+        kwargs["LookupAttributes"] = [{"AttributeKey": key, "AttributeValue": value}]
+    events: list[dict[str, Any]] = []
+    for _ in range(max_pages):
+        page = _paced_lookup(api, region, kwargs, sleep, monotonic)
+        events.extend(page.get("Events", []))
+        token = page.get("NextToken")
+        if not token:
+            return LookupResult(tuple(events), more=False)
+        kwargs["NextToken"] = token
+    return LookupResult(tuple(events), more=True)
+
+
+def _paced_lookup(
+    api: Any,
+    region: str,
+    kwargs: dict[str, Any],
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float],
+) -> dict[str, Any]:
+    pause = 1.0
+    for attempt in range(LOOKUP_THROTTLE_RETRIES + 1):
+        last = _last_lookup.get(region)
+        if last is not None:
+            wait = LOOKUP_SPACING_SECONDS - (monotonic() - last)
+            if wait > 0:
+                sleep(wait)
+        _last_lookup[region] = monotonic()
+        try:
+            page: dict[str, Any] = call(
+                "LookupEvents", "cloudtrail:LookupEvents", api.lookup_events, **kwargs
+            )
+            return page
+        except AwsCallFailed as exc:
+            if exc.code != "ThrottlingException" or attempt == LOOKUP_THROTTLE_RETRIES:
+                raise
+            sleep(pause)
+            pause *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class EventHistoryGateway:
+    """The EventHistory port: the write events of a time range, paced and bounded."""
+
+    def __init__(self, max_pages: int = 4) -> None:
+        self._max_pages = max_pages
+
+    def lookup(
+        self, region: str, start: datetime, end: datetime, *, patient: bool = True
+    ) -> tuple[list[Mapping[str, Any]], bool]:
+        # Write calls only: Event history's one lookup attribute does the filtering, so
+        # the page budget is not spent on reads.
+        result = lookup_events(
+            region,
+            start,
+            end,
+            attribute=("ReadOnly", "false"),
+            max_pages=self._max_pages,
+            patient=patient,
+        )
+        return list(result.events), result.more

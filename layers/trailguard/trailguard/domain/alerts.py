@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
+from trailguard.domain.blind_window import BlindWindow
 from trailguard.domain.events import ApiCallEvent
 
 
@@ -28,6 +29,8 @@ class Outcome(Enum):
     REMEDIATION_FAILED = "remediation_failed"
     IN_SYNC = "in_sync"
     NOTICE = "notice"
+    RECOVERED = "recovered"  # a problem trailguard cannot repair went away (I7)
+    DEGRADED = "degraded"  # recording again, but some baseline settings not restored
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Alert:
     manual_action: str = ""
     detail: str = ""
     repaired_at: datetime | None = None
+    blind_window: BlindWindow | None = None  # when the trail recorded nothing (I2/I3/I5)
     context: AlertContext = AlertContext()
 
     @property

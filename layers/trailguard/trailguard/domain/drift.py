@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from trailguard.domain.delivery import TrailStatus
 from trailguard.domain.trails import TrailSnapshot
 
 
@@ -65,11 +66,12 @@ class Drift:
 @dataclass(frozen=True)
 class LiveTrail:
     """Live state as read. `snapshot` is None when the trail is missing or only
-    its status was read; `is_logging` is None when the status was not read."""
+    its status was read; `is_logging` and `status` are None when the status was not read."""
 
     exists: bool
     snapshot: TrailSnapshot | None = None
     is_logging: bool | None = None
+    status: TrailStatus | None = None
 
 
 SETTING_LABELS = {

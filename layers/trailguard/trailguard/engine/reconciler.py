@@ -15,19 +15,36 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from trailguard.domain.alerts import Outcome
+from trailguard.domain.alerts import Alert, Outcome, Severity
+from trailguard.domain.blind_window import TrailHealth
 from trailguard.domain.drift import EVERY_ASPECT, trail_drift
 from trailguard.domain.trails import TrailBaseline, TrailRef
-from trailguard.engine.remediation import Dependencies, Repair, Result, Subject, respond
+from trailguard.engine.remediation import (
+    Dependencies,
+    Repair,
+    Result,
+    Subject,
+    report_only,
+    respond,
+)
 from trailguard.errors import AwsCallFailed, RemediationFailed
 from trailguard.protected.delivery_chain import check_chain
 from trailguard.protected.service_linked_role import role_repair, role_subject
 from trailguard.protected.trail import trail_repair
+from trailguard.protected.trail_delivery import (
+    I7,
+    blind_reason,
+    blind_window_annotation,
+    chained,
+    last_good,
+    watch_trail,
+)
 from trailguard.protected.trusted_access import (
     CLOUDTRAIL,
     trusted_access_repair,
     trusted_access_subject,
 )
+from trailguard.render.sns import RenderedAlert
 
 logger = logging.getLogger("trailguard")
 SCHEDULE = "schedule"
@@ -103,14 +120,94 @@ class _EnabledOnceRepaired:
         raise AssertionError("a dry run changes nothing")
 
 
-def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
+def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> Result | None:
     if report.plan_only:
         report.planned.append(PlannedRepair.of(repair, alert_only=deps.settings.detect_only))
-        return
+        return None
     try:
-        report.results.append(respond(deps, repair))
+        result = respond(deps, repair)
     except RemediationFailed as exc:
         report.failures.append(str(exc))
+        return None
+    report.results.append(result)
+    return result
+
+
+class _HeldAlerts:
+    """An alert sink that keeps what it is given (a retry of a known incident)."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def publish(self, alert: Alert) -> str:
+        self.alerts.append(alert)
+        return ""
+
+    def publish_rendered(self, rendered: RenderedAlert) -> str:
+        raise AssertionError("a held retry renders nothing itself")
+
+
+def _retry_quietly(deps: Dependencies, repair: Repair, report: ReconcileReport) -> Result | None:
+    """Retry a degraded repair whose drift has not changed since the last run: the
+    same outcome is the same incident, and its CRITICAL is not sent again. Any other
+    outcome (repaired, failed) publishes its alerts as usual."""
+    held = _HeldAlerts()
+    result = _run(replace(deps, alerts=held), repair, report)
+    if result is not None and result.outcome is Outcome.DEGRADED:
+        logger.info("same degraded repair as the last run; alert not repeated")
+        return result
+    for alert in held.alerts:
+        deps.alerts.publish(alert)
+    return result
+
+
+UNPROTECTED = "NO BASELINE"
+
+
+def _unprotected_organization_trails(
+    deps: Dependencies,
+    baselines: list[TrailBaseline],
+    report: ReconcileReport,
+    detected_by: str,
+) -> None:
+    """With ProtectedTrailNames empty, every organization trail homed here is protected:
+    one without a baseline is a CRITICAL (once per incident), never silently skipped."""
+    report.checked.append("organization trails")
+    protected = {b.ref.arn for b in baselines}
+    try:
+        found = deps.trails.organization_trails(deps.settings.region)
+    except AwsCallFailed as exc:
+        report.failures.append(f"organization trails not listed: {exc} ({exc.hint})")
+        return
+    for ref in found:
+        if ref.arn in protected:
+            continue
+        if deps.health is not None and deps.health.get(ref).degraded == UNPROTECTED:
+            logger.info("organization trail still without baseline", extra={"trail": ref.arn})
+            continue
+        subject = Subject(
+            "I3 trail exists with its baseline",
+            ref.arn,
+            ref.account_id,
+            ref.region,
+            None,
+            detected_by,
+        )
+        report.results.append(
+            report_only(
+                deps,
+                subject,
+                Severity.CRITICAL,
+                Outcome.DETECTED,
+                "organization trail has NO BASELINE: trailguard cannot restore it",
+                drift=("no baseline item for this organization trail",),
+                manual_action=f"check trail {ref.name} in {ref.region}; if its configuration is "
+                "the intended one, record it with `trailguard baseline capture`; if the baseline "
+                "item was deleted, restore the table from point-in-time recovery",
+            )
+        )
+        if deps.health is not None:
+            deps.health.set_degraded(ref, UNPROTECTED)
 
 
 def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
@@ -123,6 +220,70 @@ def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[s
         missing = set(names) - {b.ref.name for b in baselines}
         problems = [f"{name}: protected but has no baseline" for name in sorted(missing)]
     return baselines, problems
+
+
+def _reconcile_trail(
+    deps: Dependencies, baseline: TrailBaseline, report: ReconcileReport, detected_by: str
+) -> None:
+    """One protected trail: repair its drift, then delivery health and blind windows."""
+    ref: TrailRef = baseline.ref
+    report.checked.append(ref.arn)
+    try:
+        before = deps.health.get(ref) if deps.health and not report.plan_only else TrailHealth()
+        live = deps.trails.read(ref, EVERY_ASPECT)
+    except AwsCallFailed as exc:
+        report.failures.append(f"{ref.arn}: {exc} ({exc.hint})")
+        return
+    drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
+    repaired = None
+    degraded: str | None = ""
+    if drifts:
+        invariants = "/".join(sorted({d.invariant for d in drifts}))
+        subject = Subject(
+            f"{invariants} protected trail",
+            ref.arn,
+            ref.account_id,
+            ref.region,
+            None,
+            detected_by,
+        )
+        repair = trail_repair(
+            deps,
+            subject=subject,
+            ref=ref,
+            baseline=baseline,
+            live=live,
+            drifts=drifts,
+            aspects=EVERY_ASPECT,
+        )
+        reason = blind_reason(drifts, live)
+        if reason is not None:
+            blind = blind_window_annotation(
+                deps, subject, last_good(before, baseline.captured_at, deps.clock()), reason
+            )
+            repair.annotate = chained(blind, repair.annotate)
+        key = "; ".join(sorted(d.summary for d in drifts))
+        if not report.plan_only and key == before.degraded:
+            result = _retry_quietly(deps, repair, report)
+        else:
+            result = _run(deps, repair, report)
+        repaired = result if result and result.outcome is Outcome.REPAIRED else None
+        if result is not None and result.outcome is Outcome.DEGRADED:
+            degraded = None  # the repair stored what it left (protected/trail.py)
+    if not report.plan_only:
+        watched = Subject(I7, ref.arn, ref.account_id, ref.region, None, detected_by)
+        try:
+            report.results += watch_trail(
+                deps,
+                watched,
+                baseline=baseline.snapshot,
+                live=live,
+                repaired=repaired,
+                before=before,
+                degraded=degraded,
+            )
+        except AwsCallFailed as exc:
+            report.failures.append(f"{ref.arn}: delivery health: {exc} ({exc.hint})")
 
 
 def reconcile(
@@ -153,34 +314,15 @@ def reconcile(
 
     baselines, problems = protected_baselines(deps)
     report.failures += problems
+    report.checked.append(I7)
     for baseline in baselines:
         # The bucket and key first: a trail cannot be recreated without its bucket.
         check_chain(deps, baseline, report, detected_by, _run)
     for baseline in baselines:
-        ref: TrailRef = baseline.ref
-        report.checked.append(ref.arn)
-        try:
-            live = deps.trails.read(ref, EVERY_ASPECT)
-        except AwsCallFailed as exc:
-            report.failures.append(f"{ref.arn}: {exc} ({exc.hint})")
-            continue
-        drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
-        if not drifts:
-            continue
-        invariants = "/".join(sorted({d.invariant for d in drifts}))
-        subject = Subject(
-            f"{invariants} protected trail", ref.arn, ref.account_id, ref.region, None, detected_by
-        )
-        repair = trail_repair(
-            deps,
-            subject=subject,
-            ref=ref,
-            baseline=baseline,
-            live=live,
-            drifts=drifts,
-            aspects=EVERY_ASPECT,
-        )
-        _run(deps, repair, report)
+        _reconcile_trail(deps, baseline, report, detected_by)
+
+    if deps.settings.protects_every_organization_trail and not plan_only:
+        _unprotected_organization_trails(deps, baselines, report, detected_by)
 
     logger.info("reconciled", extra=report.summary())
     return report

@@ -25,6 +25,8 @@ from trailguard.ports import (
     BaselineStore,
     DeliveryChains,
     DeliveryLedger,
+    EventHistory,
+    HealthStore,
     OwnResources,
     ServiceLinkedRoles,
     Trails,
@@ -54,6 +56,9 @@ class Dependencies:
     storm: StormDamper = field(default_factory=StormDamper)
     # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
+    # Delivery health and blind windows (protected/trail_delivery.py); None: not tracked.
+    health: HealthStore | None = None
+    history: EventHistory | None = None
     # Reads made for this invocation alongside the ledger claim (engine/handler.py),
     # by key; emptied at the start of every invocation, so never stale.
     prefetched: dict[str, Any] = field(default_factory=dict)
@@ -128,6 +133,11 @@ class Repair:
     on_step_failure: Callable[[Action, AwsCallFailed], list[Action] | None] = field(
         default=lambda action, exc: None
     )
+    # Adds to the alert of a verified repair what only the service knows (a blind window).
+    annotate: Callable[[Alert], Alert] = field(default=lambda alert: alert)
+    # When the remaining drift is only what the service chose to leave (an optional
+    # dependency that is broken): (headline, manual action) of the CRITICAL it sends.
+    degraded: Callable[[list[str]], tuple[str, str] | None] = field(default=lambda remaining: None)
 
 
 def notify(deps: Dependencies, alert: Alert) -> str:
@@ -281,6 +291,7 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
             verification="state re-read after repair matches the baseline",
             repaired_at=deps.clock(),
         )
+        alert = repair.annotate(alert)
         logger.info(
             "repaired",
             extra={"resource": subject.resource, "actions": [r.call for r in records]},
@@ -289,6 +300,27 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
             Outcome.REPAIRED, subject.resource, "repaired", tuple(records), notify(deps, alert)
         )
 
+    degraded = repair.degraded(remaining) if failure is None else None
+    if degraded is not None:
+        # Recording again; only optional settings are missing. One CRITICAL says which,
+        # and no raise: a retry of the event could only repeat it.
+        headline, manual = degraded
+        alert = repair.annotate(
+            subject.alert(
+                Severity.CRITICAL,
+                Outcome.DEGRADED,
+                headline,
+                drift=repair.drift,
+                actions=tuple(records),
+                verification="recording; still drifted: " + "; ".join(remaining),
+                manual_action=manual,
+                repaired_at=deps.clock(),
+            )
+        )
+        logger.error("repaired without optional settings", extra={"remaining": remaining})
+        return Result(
+            Outcome.DEGRADED, subject.resource, headline, tuple(records), notify(deps, alert)
+        )
     manual = repair.manual_action
     if failure is not None:
         manual = f"{failure.hint}. Then: {repair.manual_action}"

@@ -397,7 +397,7 @@ def check_chain(
     baseline: TrailBaseline,
     report: _Report,
     detected_by: str,
-    run_repair: Callable[[Dependencies, Repair, Any], None],
+    run_repair: Callable[[Dependencies, Repair, Any], object],
 ) -> None:
     """The reconciler's look at one trail's chain: every link, each on its own."""
     if baseline.chain is None or deps.chain is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from trailguard.concurrency import together
@@ -18,6 +18,7 @@ from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import (
     EVERY_ASPECT,
     INDEPENDENT_STEPS,
+    SETTING_LABELS,
     Aspect,
     Drift,
     LiveTrail,
@@ -27,7 +28,7 @@ from trailguard.domain.drift import (
 )
 from trailguard.domain.events import ApiCallEvent
 from trailguard.domain.guards import Verdict
-from trailguard.domain.trails import TrailBaseline, TrailRef
+from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.engine.capture import recapture
 from trailguard.engine.remediation import (
     Action,
@@ -43,6 +44,12 @@ from trailguard.engine.remediation import (
 from trailguard.errors import AwsCallFailed, InvalidEvent
 from trailguard.ports import Precondition
 from trailguard.protected.delegated_admin import delegated_admin_changed
+from trailguard.protected.trail_delivery import (
+    blind_reason,
+    blind_window_annotation,
+    chained,
+    delivery_note,
+)
 from trailguard.protected.trusted_access import CLOUDTRAIL
 
 logger = logging.getLogger("trailguard")
@@ -190,11 +197,14 @@ def trail_repair(
         return Action(step.value, target, run(step), together=step in INDEPENDENT_STEPS)
 
     verify_aspects = EVERY_ASPECT if Step.CREATE_TRAIL in steps else aspects
+    verified: list[LiveTrail] = []
 
     def verify() -> list[str]:
         after = trails.read(ref, verify_aspects)
+        verified[:] = [after]
         return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
 
+    degraded = _Degraded(snapshot)
     trusted_access_restored: list[bool] = []
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
@@ -206,6 +216,12 @@ def trail_repair(
         ):
             trusted_access_restored.append(True)
             return [action(Step.ENABLE_TRUSTED_ACCESS), failed]
+        if snapshot is not None and failed.call in _CONFIGURING:
+            reduced = degraded.without(exc)
+            if reduced is not None:
+                # An optional dependency is broken: make the trail record first.
+                write = trails.create if failed.call == Step.CREATE_TRAIL.value else trails.update
+                return [Action(failed.call, ref.arn, lambda: write(reduced))]
         # Someone (or a parallel delivery) recreated the trail between our read
         # and CreateTrail: bring the existing one to the baseline instead.
         if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
@@ -232,14 +248,99 @@ def trail_repair(
             f"(`aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`)"
         ),
         on_step_failure=on_failure,
+        annotate=lambda alert: delivery_note(deps, alert, snapshot, verified),
+        degraded=lambda remaining: _noted(deps, ref, degraded, remaining),
     )
+
+
+def _noted(
+    deps: Dependencies, ref: TrailRef, degraded: _Degraded, remaining: list[str]
+) -> tuple[str, str] | None:
+    explained = degraded.explain(remaining)
+    if explained is not None and deps.health is not None:
+        try:
+            deps.health.set_degraded(ref, degraded.remaining)
+        except AwsCallFailed as exc:
+            logger.warning("degraded repair not remembered", extra={"error": str(exc)})
+    return explained
+
+
+_CONFIGURING = frozenset({Step.CREATE_TRAIL.value, Step.UPDATE_TRAIL.value})
+# CreateTrail/UpdateTrail errors of an optional dependency (CloudTrail API Reference,
+# "Errors"): the settings left out to make the trail record, and what they are.
+_OPTIONAL: dict[str, tuple[tuple[str, ...], str]] = {
+    "InvalidCloudWatchLogsRoleArnException": (
+        ("cloud_watch_logs_log_group_arn", "cloud_watch_logs_role_arn"),
+        "CloudWatch Logs",
+    ),
+    "InvalidCloudWatchLogsLogGroupArnException": (
+        ("cloud_watch_logs_log_group_arn", "cloud_watch_logs_role_arn"),
+        "CloudWatch Logs",
+    ),
+    "InsufficientSnsTopicPolicyException": (("sns_topic_name",), "SNS notifications"),
+    "KmsKeyNotFoundException": (("kms_key_id",), "KMS encryption"),
+    "KmsKeyDisabledException": (("kms_key_id",), "KMS encryption"),
+    "KmsException": (("kms_key_id",), "KMS encryption"),
+    "InsufficientEncryptionPolicyException": (("kms_key_id",), "KMS encryption"),
+}
+
+
+class _Degraded:
+    """The optional settings a repair left out, and why (issue: degraded repair)."""
+
+    def __init__(self, baseline: TrailSnapshot | None) -> None:
+        self._baseline = baseline
+        self.left_out: dict[str, tuple[str, str, str]] = {}  # label -> (code, hint, fields)
+        self.remaining = ""  # the drift left, as the reconciler keys the incident
+
+    def without(self, exc: AwsCallFailed) -> TrailSnapshot | None:
+        """The baseline without the settings `exc` refuses, or None if none is optional."""
+        if exc.code not in _OPTIONAL or self._baseline is None:
+            return None
+        fields, label = _OPTIONAL[exc.code]
+        if label in self.left_out:
+            return None  # already left out, and it still fails: not this
+        names = ", ".join(SETTING_LABELS[f] for f in fields)
+        self.left_out[label] = (exc.code, exc.hint, names)
+        dropped = {f for _, _, n in self.left_out.values() for f in _fields_of(n)}
+        return self._baseline.with_settings(**dict.fromkeys(dropped, ""))
+
+    def explain(self, remaining: list[str]) -> tuple[str, str] | None:
+        if not self.left_out:
+            return None
+        left = {label for _, _, n in self.left_out.values() for label in n.split(", ")}
+        if not all(any(r.startswith(name) for name in left) for r in remaining):
+            return None  # something else is wrong too: a plain failure
+        self.remaining = "; ".join(sorted(remaining))
+        parts = [
+            f"{label} ({names}) not restored: {code}, {hint}"
+            for label, (code, hint, names) in self.left_out.items()
+        ]
+        headline = (
+            "trail restored and recording, but NOT to its full baseline: "
+            + ", ".join(self.left_out)
+            + " not restored"
+        )
+        manual = (
+            "; ".join(parts)
+            + ". Then run `trailguard reconcile` (or wait for the next run): it restores "
+            "the missing settings from the baseline"
+        )
+        return headline, manual
+
+
+def _fields_of(names: str) -> list[str]:
+    by_label = {label: field for field, label in SETTING_LABELS.items()}
+    return [by_label[name] for name in names.split(", ")]
 
 
 class _TrailGone(Exception):
     """StartLogging found no trail: it must be recreated, not restarted."""
 
 
-def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Repair:
+def _restart_logging(
+    deps: Dependencies, subject: Subject, ref: TrailRef, started: datetime
+) -> Repair:
     """StopLogging's repair is known from the event alone: StartLogging, then verify.
 
     No read first: a successful StopLogging event means the call stopped the trail,
@@ -248,10 +349,16 @@ def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Rep
     path that matters most (bench/), and the alert says what the event said.
     """
     logging_aspects = frozenset({Aspect.EXISTS, Aspect.LOGGING})
+    verified: list[LiveTrail] = []
 
     def verify() -> list[str]:
         after = deps.trails.read(ref, logging_aspects)
+        verified[:] = [after]
         return [d.summary for d in trail_drift(None, after, logging_aspects)]
+
+    blind = blind_window_annotation(
+        deps, subject, started, "logging was stopped (StopLogging)", query_now=False
+    )
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
         if exc.code == "TrailNotFoundException":
@@ -267,6 +374,7 @@ def _restart_logging(deps: Dependencies, subject: Subject, ref: TrailRef) -> Rep
             f"start logging: `aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`"
         ),
         on_step_failure=on_failure,
+        annotate=lambda alert: delivery_note(deps, blind(alert), None, verified),
     )
 
 
@@ -293,7 +401,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
         last = deps.restarted.get(ref.arn)
         if last is None or deps.clock() - last > READ_FIRST_AFTER_RESTART:
             try:
-                result = execute(deps, _restart_logging(deps, subject, ref))
+                result = execute(deps, _restart_logging(deps, subject, ref, event.event_time))
             except _TrailGone:
                 pass  # stopped, then deleted: the full path below recreates it
             else:
@@ -345,6 +453,12 @@ def _recreate(
         return fallback(failed, exc)
 
     repair.on_step_failure = on_failure
+    if subject.event is not None:
+        # The trail recorded nothing from the DeleteTrail call to the verified repair.
+        blind = blind_window_annotation(
+            deps, subject, subject.event.event_time, "the trail was deleted", query_now=False
+        )
+        repair.annotate = chained(blind, repair.annotate)
     return execute(deps, repair)
 
 
@@ -368,18 +482,21 @@ def _compare_and_repair(
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
     if deps.settings.detect_only:
         return detected(deps, subject, tuple(d.summary for d in drifts))
-    result = execute(
+    repair = trail_repair(
         deps,
-        trail_repair(
-            deps,
-            subject=subject,
-            ref=ref,
-            baseline=baseline,
-            live=live,
-            drifts=drifts,
-            aspects=aspects,
-        ),
+        subject=subject,
+        ref=ref,
+        baseline=baseline,
+        live=live,
+        drifts=drifts,
+        aspects=aspects,
     )
+    reason = blind_reason(drifts, live)
+    if reason is not None:
+        # The trail recorded nothing from the event's call to the verified repair.
+        blind = blind_window_annotation(deps, subject, event.event_time, reason, query_now=False)
+        repair.annotate = chained(blind, repair.annotate)
+    result = execute(deps, repair)
     if event.event_name == "StopLogging":
         deps.restarted[ref.arn] = deps.clock()
     return result

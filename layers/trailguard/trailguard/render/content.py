@@ -63,6 +63,7 @@ def is_drift(alert: Alert) -> bool:
         Outcome.REPAIRED,
         Outcome.DETECTED,
         Outcome.REMEDIATION_FAILED,
+        Outcome.DEGRADED,  # repaired but for optional settings (protected/trail.py)
         Outcome.IN_SYNC,
     )
 

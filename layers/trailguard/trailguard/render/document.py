@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from trailguard.domain.alerts import ActionRecord, Alert, AlertContext, Outcome, Severity
+from trailguard.domain.blind_window import BlindWindow, Call
 from trailguard.domain.events import ApiCallEvent, Principal
 from trailguard.render import content
 
@@ -53,6 +54,8 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "nextSteps": content.next_steps(alert),
         "links": content.links(alert),
     }
+    if alert.blind_window is not None:
+        document["blindWindow"] = alert.blind_window.document()
     if event is not None:
         document["event"] = {
             "id": event.event_id,
@@ -111,6 +114,43 @@ def _event(document: Mapping[str, Any]) -> ApiCallEvent | None:
     )
 
 
+def _blind_window(document: Mapping[str, Any]) -> BlindWindow | None:
+    window = document.get("blindWindow")
+    if not isinstance(window, dict):
+        return None
+    start, end = _time(window.get("from")), _time(window.get("to"))
+    if start is None or end is None:
+        return None
+    calls = []
+    for call in window.get("calls") or ():
+        moment = _time(call.get("time")) if isinstance(call, dict) else None
+        if moment is None:
+            continue
+        calls.append(
+            Call(
+                event_id=_text(call.get("eventId")),
+                time=moment,
+                name=_text(call.get("eventName")),
+                source=_text(call.get("eventSource")),
+                principal=_text(call.get("principal")),
+                source_ip=_text(call.get("sourceIp")),
+                region=_text(call.get("region")),
+            )
+        )
+    truncated = window.get("truncated")
+    return BlindWindow(
+        start=start,
+        end=end,
+        reason=_text(window.get("reason")),
+        calls=tuple(calls),
+        truncated=truncated if isinstance(truncated, int) else 0,
+        unread=window.get("moreNotRead") is True,
+        complete=window.get("complete") is True,
+        regions=tuple(_text(r) for r in window.get("regions") or ()),
+        follow_up=window.get("followUp") is True,
+    )
+
+
 def alert_from_document(document: Mapping[str, Any]) -> Alert:
     """The alert a trailguard.alert/1 document was rendered from (request parameters,
     which no document carries, excepted)."""
@@ -140,4 +180,5 @@ def alert_from_document(document: Mapping[str, Any]) -> Alert:
             function_region=_text(document.get("functionRegion")),
             log_group=_text(document.get("logGroup")),
         ),
+        blind_window=_blind_window(document),
     )

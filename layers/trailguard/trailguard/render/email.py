@@ -13,6 +13,42 @@ def _quoted(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _blind_window_section(alert: Alert) -> list[str]:
+    window = alert.blind_window
+    assert window is not None
+    lines = [
+        "While the trail was blind",
+        f"  From:        {window.start.isoformat()}",
+        f"  To:          {window.end.isoformat()}   ({window.seconds:g} s)",
+        f"  Why:         {window.reason}",
+    ]
+    if window.follow_up:
+        lines.append("  Follow-up:   calls that appeared in Event history after the last alert")
+    if window.calls:
+        lines.append(f"  Write calls in Event history ({', '.join(window.regions)}):")
+        lines += [
+            f"    {c.time.isoformat()}  {c.source} {c.name}  by {_quoted(c.principal)}"
+            f"  from {_quoted(c.source_ip)}"
+            for c in window.calls
+        ]
+    else:
+        lines.append(f"  Write calls in Event history ({', '.join(window.regions)}): none found")
+    if window.truncated:
+        lines.append(f"    ... and {window.truncated} more (see the JSON body's blindWindow)")
+    if window.unread:
+        lines.append("    ... Event history had more pages than were read")
+    if not window.complete:
+        lines.append(
+            "  Not final: Event history shows calls minutes after they are made. trailguard "
+            "queries it again and sends a follow-up alert if more calls appear."
+        )
+    lines.append(
+        "  Covers the management account only: calls in member accounts and data events "
+        "are not listed."
+    )
+    return lines
+
+
 def email_text(alert: Alert) -> str:
     lines = [
         f"trailguard {alert.severity.value}: {alert.headline}",
@@ -50,6 +86,8 @@ def email_text(alert: Alert) -> str:
         lines += ["", f"Verification:  {alert.verification}"]
     if alert.seconds_to_repair is not None:
         lines.append(f"Event to repair: {alert.seconds_to_repair:.3f} s")
+    if alert.blind_window is not None:
+        lines += ["", *_blind_window_section(alert)]
     if alert.detail:
         lines += ["", alert.detail]
     if alert.manual_action:
