@@ -135,10 +135,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         watches=("trail-delivers",),
         function_id="ReconcileInvariantsFunction",
-        expected_outcomes=(("detected",), ("recovered",)),
-        expected_alerts=("CRITICAL detected by schedule", "INFO recovered by schedule"),
-        note="CloudTrail reports AccessDenied in GetTrailStatus; repairing the bucket is not "
-        "trailguard's here: it names the cause, and says when delivery recovered",
+        # The run reads what CloudTrail reports before it touches the bucket: the CRITICAL
+        # names the cause; the same run also puts the bucket policy back (I8, the delivery
+        # chain), and the next run, delivery healthy again, says it recovered.
+        expected_outcomes=(("repaired/detected",), ("recovered",)),
+        expected_alerts=(
+            "HIGH repaired by schedule",
+            "CRITICAL detected by schedule",
+            "INFO recovered by schedule",
+        ),
+        note="CloudTrail reports AccessDenied in GetTrailStatus: the CRITICAL names the cause "
+        "and the manual action; the delivery chain's repair (I8) puts the policy back in the "
+        "same run, the by-hand step finds it so, and the next run says delivery recovered",
         detected_by=BY_SCHEDULE,
         by_hand=(_put_policy_back,),
         check_alerts=_names_the_bucket_policy,

@@ -91,6 +91,22 @@ def _covers(statement: dict[str, Any], action: str) -> bool:
     return any(fnmatch.fnmatchcase(action, a) for a in _listed(statement.get("Action")))
 
 
+def _denies_over_tls(statement: dict[str, Any]) -> bool:
+    """Whether a Deny applies to CloudTrail's requests, which are made over TLS: a Deny
+    conditioned only on `aws:SecureTransport` false (the usual TLS-only guard) does not.
+    Any other condition is taken to apply, as its values are not evaluated here."""
+    condition = statement.get("Condition")
+    if not condition:
+        return True
+    tls_only = {"Bool": {"aws:SecureTransport": "false"}}
+    normalised = {
+        op: {key: str(value).lower() for key, value in keys.items()}
+        for op, keys in condition.items()
+        if isinstance(keys, dict)
+    }
+    return normalised != tls_only
+
+
 def policy_allows_cloudtrail(policy: Any, action: str) -> bool:
     statements = _statements(policy)
     for statement in statements:
@@ -98,6 +114,7 @@ def policy_allows_cloudtrail(policy: Any, action: str) -> bool:
             statement.get("Effect") == "Deny"
             and _names_cloudtrail(statement.get("Principal"))
             and _covers(statement, action)
+            and _denies_over_tls(statement)
         ):
             return False
     return any(

@@ -294,15 +294,11 @@ def test_object_lock_is_put_back_and_comes_with_a_recreated_bucket() -> None:
     assert bucket_drift(BucketState(True), BucketState(True, object_lock=lock), "b") == []
 
 
-def test_a_deleted_logs_role_is_drift_without_a_repair() -> None:
+def test_a_deleted_logs_role_is_left_to_the_trail_and_i7() -> None:
     baseline = LogGroupState(True, 365, role_exists=True)
-    [retention, role] = log_group_drift(
+    [retention] = log_group_drift(
         baseline, LogGroupState(True, 1, role_exists=False), "g", "arn:aws:iam::1:role/r"
     )
     assert retention.steps == (ChainStep.PUT_RETENTION_POLICY,)
-    assert (role.summary, role.steps) == (
-        "CloudWatch Logs role arn:aws:iam::1:role/r no longer exists",
-        (),
-    )
     # Not read (None) is never drift.
     assert log_group_drift(baseline, LogGroupState(True, 365), "g", "r") == []

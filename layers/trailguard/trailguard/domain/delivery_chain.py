@@ -454,13 +454,13 @@ def key_drift(baseline: KeyState, live: KeyState, key_arn: str) -> list[ChainDri
 def log_group_drift(
     baseline: LogGroupState, live: LogGroupState, name: str, role_arn: str = ""
 ) -> list[ChainDrift]:
+    # A deleted CloudWatch Logs role is not drift of the chain: nothing here can recreate
+    # it (its trust and permissions are not baselined), and it is reported once, as an
+    # incident, where it matters: the trail's degraded repair names CloudWatch Logs as not
+    # restored, and I7 reports CloudTrail's CloudWatch Logs delivery error. A CRITICAL
+    # here on every run would repeat forever what those say once.
+    del role_arn
     found: list[ChainDrift] = []
-    if baseline.role_exists and live.role_exists is False:
-        # The role's trust and permissions are not in the baseline: it is for a human
-        # to recreate (IAM events reach only us-east-1; the reconciler finds it).
-        found.append(
-            ChainDrift(Part.LOG_GROUP, f"CloudWatch Logs role {role_arn} no longer exists", ())
-        )
     if not baseline.exists:
         return found
     if not live.exists:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from trailguard.domain.alerts import Alert, Outcome, Severity
 from trailguard.domain.blind_window import TrailHealth
-from trailguard.domain.drift import EVERY_ASPECT, trail_drift
+from trailguard.domain.drift import EVERY_ASPECT, LiveTrail, trail_drift
 from trailguard.domain.trails import TrailBaseline, TrailRef
 from trailguard.engine.remediation import (
     Dependencies,
@@ -223,14 +223,22 @@ def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[s
 
 
 def _reconcile_trail(
-    deps: Dependencies, baseline: TrailBaseline, report: ReconcileReport, detected_by: str
+    deps: Dependencies,
+    baseline: TrailBaseline,
+    report: ReconcileReport,
+    detected_by: str,
+    live: LiveTrail | None,
 ) -> None:
-    """One protected trail: repair its drift, then delivery health and blind windows."""
+    """One protected trail: repair its drift, then delivery health and blind windows.
+
+    `live` was read before the delivery chain's repairs: the delivery errors it holds
+    are what CloudTrail reported before trailguard touched the bucket or key, so the
+    I7 alert names the cause even when the same run repairs it."""
     ref: TrailRef = baseline.ref
     report.checked.append(ref.arn)
     try:
         before = deps.health.get(ref) if deps.health and not report.plan_only else TrailHealth()
-        live = deps.trails.read(ref, EVERY_ASPECT)
+        live = live or deps.trails.read(ref, EVERY_ASPECT)
     except AwsCallFailed as exc:
         report.failures.append(f"{ref.arn}: {exc} ({exc.hint})")
         return
@@ -315,11 +323,17 @@ def reconcile(
     baselines, problems = protected_baselines(deps)
     report.failures += problems
     report.checked.append(I7)
+    lives: dict[str, LiveTrail] = {}
     for baseline in baselines:
-        # The bucket and key first: a trail cannot be recreated without its bucket.
+        # What CloudTrail reports first, then the bucket and key (a trail cannot be
+        # recreated without its bucket), then the trail.
+        try:
+            lives[baseline.ref.arn] = deps.trails.read(baseline.ref, EVERY_ASPECT)
+        except AwsCallFailed:
+            pass  # read again, and reported, with the trail
         check_chain(deps, baseline, report, detected_by, _run)
     for baseline in baselines:
-        _reconcile_trail(deps, baseline, report, detected_by)
+        _reconcile_trail(deps, baseline, report, detected_by, lives.get(baseline.ref.arn))
 
     if deps.settings.protects_every_organization_trail and not plan_only:
         _unprotected_organization_trails(deps, baselines, report, detected_by)
