@@ -12,6 +12,7 @@ none of them and publishes nothing (`trailguard reconcile --dry-run`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -327,10 +328,9 @@ def reconcile(
     for baseline in baselines:
         # What CloudTrail reports first, then the bucket and key (a trail cannot be
         # recreated without its bucket), then the trail.
-        try:
+        # A failed read is made again, and reported, with the trail.
+        with contextlib.suppress(AwsCallFailed):
             lives[baseline.ref.arn] = deps.trails.read(baseline.ref, EVERY_ASPECT)
-        except AwsCallFailed:
-            pass  # read again, and reported, with the trail
         check_chain(deps, baseline, report, detected_by, _run)
     for baseline in baselines:
         _reconcile_trail(deps, baseline, report, detected_by, lives.get(baseline.ref.arn))
