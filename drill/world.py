@@ -223,6 +223,13 @@ class World:
 
         key = aws_client("kms").create_key(Description="trailguard alerts")["KeyMetadata"]
         refs["AlertKey"], atts["AlertKey.Arn"] = key["KeyId"], key["Arn"]
+        signing = aws_client("kms").create_key(
+            Description="trailguard baseline signing",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+        )["KeyMetadata"]
+        refs["BaselineSigningKey"] = signing["KeyId"]
+        atts["BaselineSigningKey.Arn"] = self.signing_key_arn = signing["Arn"]
         topic_props = resources["AlertTopic"]["Properties"]
         self.topic_arn = aws_client("sns").create_topic(
             Name=f"{STACK}-AlertTopic-EXAMPLE",
@@ -368,9 +375,13 @@ class World:
 
     def baseline(self) -> Any:
         from trailguard.adapters.baseline_store import DynamoBaselineStore
+        from trailguard.adapters.signing import KmsSigner
         from trailguard.domain.trails import TrailRef
 
-        return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
+        store = DynamoBaselineStore(
+            self.table_name, REGION, KmsSigner(self.signing_key_arn, REGION)
+        )
+        return store.get(TrailRef.from_arn(self.trail_arn))
 
 
 def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:

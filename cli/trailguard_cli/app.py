@@ -150,6 +150,7 @@ class Deployment:
     protected_trail_names: str
     allowed_principal_arns: str
     mode: str  # enforce | detect
+    signing_key: str = ""  # the baselines' KMS HMAC key (reads are verified with it)
 
 
 def stack_configuration(stack: Mapping[str, Any]) -> dict[str, str]:
@@ -192,6 +193,7 @@ class Options:
     topic: str = ""
     protected_trails: str | None = None
     mode: str | None = None
+    signing_key: str = ""
 
 
 def resolve_deployment(
@@ -217,6 +219,7 @@ def resolve_deployment(
             protected_trail_names=options.protected_trails or "",
             allowed_principal_arns="",
             mode=options.mode or "enforce",
+            signing_key=options.signing_key,
         )
     stack = (read_stack or describe_stack)(options.stack, region)
     config = stack_configuration(stack)
@@ -243,6 +246,7 @@ def resolve_deployment(
         ),
         allowed_principal_arns=config.get("AllowedPrincipalArns", ""),
         mode=mode,
+        signing_key=options.signing_key or config.get("BaselineSigningKeyArn", ""),
     )
 
 
@@ -261,6 +265,7 @@ def settings_for(deployment: Deployment) -> Settings:
         "ALLOWED_PRINCIPAL_ARNS": deployment.allowed_principal_arns,
         "DETECT_ONLY": "true" if deployment.mode == "detect" else "false",
         "STACK_NAME": deployment.stack_name,
+        "BASELINE_SIGNING_KEY_ID": deployment.signing_key,
     }
     try:
         settings = settings_from(env)
@@ -1068,6 +1073,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument("--topic", metavar="ARN", default=argparse.SUPPRESS, help="alert topic ARN")
     where.add_argument(
+        "--signing-key",
+        metavar="ARN",
+        default=argparse.SUPPRESS,
+        help="the baselines' signing key (default: the stack's BaselineSigningKeyArn)",
+    )
+    where.add_argument(
         "--protected-trails",
         metavar="NAMES",
         default=argparse.SUPPRESS,
@@ -1137,6 +1148,7 @@ def _options(args: argparse.Namespace) -> Options:
         topic=getattr(args, "topic", ""),
         protected_trails=getattr(args, "protected_trails", None),
         mode=getattr(args, "mode", None),
+        signing_key=getattr(args, "signing_key", ""),
     )
 
 

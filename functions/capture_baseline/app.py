@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trailguard.domain.alerts import now
+from trailguard.domain.text import clean_text
 from trailguard.engine.capture import capture
 from trailguard.engine.custom_resource import is_custom_resource_request, respond
 from trailguard.runtime import dependencies
@@ -30,6 +31,7 @@ def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
         captured_by=captured_by,
         reason=reason,
         replace_existing=replace,
+        announce=deps.alerts,  # every capture is alerted, with its diff and who asked
     )
     logger.info("baseline capture", extra=report.as_dict())
     return {"ok": report.ok, **report.as_dict()}
@@ -55,5 +57,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict) or event.get("action") != "capture":
         logger.warning("unknown request, no action")
         return {"ok": False, "reason": "expected a custom resource request or action=capture"}
-    reason = str(event.get("reason", "operator request"))[:200]
-    return _capture(True, "operator (direct invocation)", reason)
+    reason = clean_text(event.get("reason"), 200) or "operator request"
+    # Lambda does not tell a function who invoked it: the name given is the caller's
+    # word, and the alert says so (the Invoke is in CloudTrail as a data event).
+    asked = clean_text(event.get("requestedBy"), 128) or "not given"
+    return _capture(True, f"operator (direct invocation; says: {asked})", reason)

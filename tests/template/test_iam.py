@@ -33,7 +33,7 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, sns
+from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, signing, sns
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -55,6 +55,11 @@ ADAPTERS = {
 CLOUDTRAIL_READ_BY_ARN = cloudtrail.IAM_ACTIONS_READ - {"cloudtrail:DescribeTrails"}
 BASELINE_GET_PUT = frozenset({"dynamodb:GetItem", "dynamodb:PutItem"})
 BASELINE_SCAN = frozenset({"dynamodb:Scan"})
+# A verified read is GetItem (CURRENT) + Query (the newest versions) + VerifyMac.
+BASELINE_VERIFIED = BASELINE_GET_PUT | frozenset({"dynamodb:Query"}) | signing.IAM_ACTIONS_READ
+BASELINE_SIGNED = BASELINE_VERIFIED | signing.IAM_ACTIONS_WRITE
+# Allow-listed changes are corroborated in CloudTrail Event history.
+EVENT_HISTORY = frozenset({"cloudtrail:LookupEvents"})
 
 REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     "restore_trusted_access": organizations.IAM_ACTIONS | sns.IAM_ACTIONS,
@@ -64,11 +69,13 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     "restore_trail": CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
-    | BASELINE_GET_PUT
+    | BASELINE_SIGNED
+    | EVENT_HISTORY
     | sns.IAM_ACTIONS,
     "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
-    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT,
+    # Every capture is alerted (sns), and signed.
+    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | sns.IAM_ACTIONS,
     # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
@@ -76,6 +83,7 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
+    | BASELINE_VERIFIED  # PutItem: puts back the intact version in force
     | sns.IAM_ACTIONS,
     # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
     "alert_self_tampering": sns.IAM_ACTIONS,

@@ -10,6 +10,7 @@ from trailguard.adapters.cloudtrail import CloudTrailGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
+from trailguard.adapters.signing import KmsSigner
 from trailguard.adapters.sns import SnsAlertSink
 from trailguard.engine.remediation import Dependencies
 from trailguard.ports import AlertSink
@@ -27,7 +28,11 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
         trusted_access=OrganizationsGateway(),
         trails=CloudTrailGateway(),
         roles=IamGateway(),
-        baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
+        baselines=DynamoBaselineStore(
+            settings.baseline_table_name,
+            settings.region,
+            KmsSigner(settings.signing_key_id, settings.region),
+        ),
         alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
     )
 

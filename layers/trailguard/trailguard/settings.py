@@ -36,6 +36,7 @@ class Settings:
     detect_only: bool
     alert_on_other_service_principals: bool
     stack_name: str = ""  # names trailguard's own resources (self-protection)
+    signing_key_id: str = ""  # KMS HMAC key of the baselines ('' : reads report it, CRITICAL)
 
     @property
     def protects_every_organization_trail(self) -> bool:
@@ -94,6 +95,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         detect_only=_flag(env, "DETECT_ONLY", False),
         alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
         stack_name=_stack_name(env),
+        signing_key_id=env.get("BASELINE_SIGNING_KEY_ID", "").strip(),
     )
 
 

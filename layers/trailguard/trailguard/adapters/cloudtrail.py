@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from trailguard import clients
@@ -74,6 +75,7 @@ class CloudTrailGateway:
                     "Trail"
                 ]
             is_logging = None
+            stopped_at = None
             if Aspect.LOGGING in aspects:
                 status = call(
                     "GetTrailStatus",
@@ -82,14 +84,19 @@ class CloudTrailGateway:
                     Name=ref.arn,
                 )
                 is_logging = bool(status.get("IsLogging"))
+                stopped = status.get("StopLoggingTime")
+                stopped_at = stopped if isinstance(stopped, datetime) else None
         except AwsCallFailed as exc:
             if exc.code == "TrailNotFoundException":
                 return LiveTrail(exists=False)
             raise
         if trail is None:
-            return LiveTrail(exists=True, is_logging=is_logging)
+            return LiveTrail(exists=True, is_logging=is_logging, stopped_at=stopped_at)
         return LiveTrail(
-            exists=True, snapshot=self._snapshot(ref, trail, aspects), is_logging=is_logging
+            exists=True,
+            snapshot=self._snapshot(ref, trail, aspects),
+            is_logging=is_logging,
+            stopped_at=stopped_at,
         )
 
     def _snapshot(

@@ -2,18 +2,69 @@
 
 1. At deployment (the stack's custom resource): trails without a baseline get one.
 2. By an operator (`trailguard baseline capture`, or invoking the capture function).
-3. After a change by an allow-listed change principal (the IaC deploy role).
+3. After a change by an allow-listed change principal (the IaC deploy role), once
+   the live trail shows it and CloudTrail's Event history holds the event
+   (protected/trail.py).
 A change by anyone else is drift and is reverted, never captured.
+
+Every capture is announced: an alert with what changed from the previous
+baseline and who asked (`announce`). A baseline replaced in silence is exactly
+what an attacker who weakened the trail first would want.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trailguard.domain.drift import EVERY_ASPECT
+from trailguard.domain.alerts import Alert, Outcome, Severity
+from trailguard.domain.drift import EVERY_ASPECT, Aspect, LiveTrail, trail_drift
+from trailguard.domain.events import ApiCallEvent
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.ports import BaselineStore, Trails
+from trailguard.ports import AlertSink, BaselineStore, Trails
 from trailguard.settings import Settings
+
+CONFIGURATION = EVERY_ASPECT - {Aspect.LOGGING}
+
+
+def baseline_changes(previous: TrailSnapshot | None, new: TrailSnapshot) -> tuple[str, ...]:
+    """What a new baseline changes, in the words of a drift from the previous one."""
+    if previous is None:
+        return ("first baseline of this trail",)
+    drifts = trail_drift(previous, LiveTrail(True, new), CONFIGURATION)
+    return tuple(d.summary for d in drifts)
+
+
+def capture_alert(
+    previous: TrailSnapshot | None,
+    baseline: TrailBaseline,
+    *,
+    severity_if_changed: Severity,
+    event: ApiCallEvent | None = None,
+    detail: str = "",
+) -> Alert:
+    changes = baseline_changes(previous, baseline.snapshot)
+    changed = previous is None or bool(changes)
+    ref = baseline.ref
+    return Alert(
+        severity=severity_if_changed if changed and previous is not None else Severity.INFO,
+        outcome=Outcome.ALLOWED,
+        headline="baseline captured" if changed else "baseline captured, unchanged",
+        invariant="baseline of the protected trail",
+        resource=ref.arn,
+        account_id=ref.account_id,
+        region=ref.region,
+        event=event,
+        detected_by="capture",
+        drift=changes,
+        verification=f"captured by {baseline.captured_by}; reason: {baseline.reason}",
+        manual_action=(
+            "if nobody you know asked for this capture, the trail may have been weakened "
+            "first: compare with `trailguard baseline diff` and restore the previous version"
+            if changed and previous is not None
+            else ""
+        ),
+        detail=detail,
+    )
 
 
 @dataclass
@@ -61,6 +112,7 @@ def capture(
     captured_by: str,
     reason: str,
     replace_existing: bool,
+    announce: AlertSink | None = None,
 ) -> CaptureReport:
     """Store baselines of the protected trails whose home region is the stack's.
 
@@ -83,11 +135,21 @@ def capture(
     report.missing += [f"{name}: no such trail in {settings.region}" for name in missing]
     report.skipped += skipped
     for snapshot in chosen:
-        if not replace_existing and store.get(snapshot.ref) is not None:
+        previous = store.get(snapshot.ref)
+        if not replace_existing and store.has_baseline(snapshot.ref):
             report.kept.append(snapshot.ref.arn)
             continue
-        store.put(TrailBaseline(snapshot, captured_at, captured_by, reason))
+        baseline = TrailBaseline(snapshot, captured_at, captured_by, reason)
+        store.put(baseline)
         report.captured.append(snapshot.ref.arn)
+        if announce is not None:
+            # A deployment records what was there; an operator replaces it: louder.
+            louder = Severity.HIGH if replace_existing else Severity.WARNING
+            announce.publish(
+                capture_alert(
+                    previous.snapshot if previous else None, baseline, severity_if_changed=louder
+                )
+            )
     return report
 
 
@@ -99,10 +161,11 @@ def recapture(
     captured_at: str,
     captured_by: str,
     reason: str,
-) -> bool:
-    """Replace one trail's baseline with its live state; False if the trail is gone."""
+) -> TrailBaseline | None:
+    """Replace one trail's baseline with its live state; None if the trail is gone."""
     live = trails.read(ref, EVERY_ASPECT)
     if not live.exists or live.snapshot is None:
-        return False
-    store.put(TrailBaseline(live.snapshot, captured_at, captured_by, reason))
-    return True
+        return None
+    baseline = TrailBaseline(live.snapshot, captured_at, captured_by, reason)
+    store.put(baseline)
+    return baseline

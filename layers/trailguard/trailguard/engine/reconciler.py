@@ -15,13 +15,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from trailguard.domain.alerts import Outcome
+from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import EVERY_ASPECT, trail_drift
 from trailguard.domain.trails import TrailBaseline, TrailRef
-from trailguard.engine.remediation import Dependencies, Repair, Result, Subject, respond
+from trailguard.engine.remediation import (
+    Dependencies,
+    Repair,
+    Result,
+    Subject,
+    report_only,
+    respond,
+)
 from trailguard.errors import AwsCallFailed, RemediationFailed
+from trailguard.ports import BaselineRead
 from trailguard.protected.service_linked_role import role_repair, role_subject
-from trailguard.protected.trail import trail_repair
+from trailguard.protected.trail import (
+    BASELINE_MANUAL_ACTION,
+    Escalation,
+    baseline_tampered,
+    put_back_baseline,
+    trail_repair,
+)
 from trailguard.protected.trusted_access import (
     CLOUDTRAIL,
     trusted_access_repair,
@@ -112,16 +126,29 @@ def _run(deps: Dependencies, repair: Repair, report: ReconcileReport) -> None:
         report.failures.append(str(exc))
 
 
-def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
-    """(baselines of the protected trails in this region, protected names without one)."""
-    baselines = [b for b in deps.baselines.all() if b.ref.region == deps.settings.region]
+def protected_reads(deps: Dependencies) -> tuple[list[BaselineRead], list[str]]:
+    """(verified baselines of the protected trails in this region, what is wrong with them).
+
+    A trail counts as having a baseline if any item of it exists, intact or not: a
+    deleted or forged baseline is reported, never a reason to forget the trail."""
+    refs = [ref for ref in deps.baselines.refs() if ref.region == deps.settings.region]
     names = deps.settings.protected_trail_names
     problems: list[str] = []
     if names:
-        baselines = [b for b in baselines if b.ref.name in names]
-        missing = set(names) - {b.ref.name for b in baselines}
+        refs = [ref for ref in refs if ref.name in names]
+        missing = set(names) - {ref.name for ref in refs}
         problems = [f"{name}: protected but has no baseline" for name in sorted(missing)]
-    return baselines, problems
+    reads = [deps.baselines.read(ref) for ref in sorted(refs)]
+    for ref, read in zip(sorted(refs), reads, strict=True):
+        if read.tampered:
+            problems.append(f"{ref.name}: {baseline_tampered(read)}")
+    return reads, problems
+
+
+def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
+    """(intact baselines of the protected trails in this region, what is wrong)."""
+    reads, problems = protected_reads(deps)
+    return [r.baseline for r in reads if r.baseline is not None], problems
 
 
 def reconcile(
@@ -150,11 +177,19 @@ def reconcile(
     if not deps.roles.exists(CLOUDTRAIL):
         _run(deps, role_repair(deps, role_subject(account_id, region, None, detected_by)), report)
 
-    baselines, problems = protected_baselines(deps)
+    reads, problems = protected_reads(deps)
     report.failures += problems
-    for baseline in baselines:
+    for read in reads:
+        if read.baseline is None:
+            continue  # in `problems`: never repaired from an unverified baseline
+        baseline = read.baseline
         ref: TrailRef = baseline.ref
         report.checked.append(ref.arn)
+        why = Escalation()
+        if read.tampered:
+            why.note(baseline_tampered(read), Severity.CRITICAL)
+            if not plan_only and not deps.settings.detect_only:
+                put_back_baseline(deps, ref, read, why)
         try:
             live = deps.trails.read(ref, EVERY_ASPECT)
         except AwsCallFailed as exc:
@@ -162,6 +197,26 @@ def reconcile(
             continue
         drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
         if not drifts:
+            if read.tampered and not plan_only:
+                subject = Subject(
+                    "baseline of the protected trail",
+                    ref.arn,
+                    ref.account_id,
+                    ref.region,
+                    None,
+                    detected_by,
+                )
+                report.results.append(
+                    report_only(
+                        deps,
+                        subject,
+                        Severity.CRITICAL,
+                        Outcome.DETECTED,
+                        "BASELINE TAMPERED WITH; the trail matches the newest intact version",
+                        detail=" ".join(why.notes),
+                        manual_action=BASELINE_MANUAL_ACTION,
+                    )
+                )
             continue
         invariants = "/".join(sorted({d.invariant for d in drifts}))
         subject = Subject(
@@ -176,7 +231,7 @@ def reconcile(
             drifts=drifts,
             aspects=EVERY_ASPECT,
         )
-        _run(deps, repair, report)
+        _run(deps, why.applied(repair), report)
 
     logger.info("reconciled", extra=report.summary())
     return report
