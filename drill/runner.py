@@ -155,6 +155,7 @@ def _deliver(
 
 
 def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
+    earlier = scenario.prelude(world, output) if scenario.prelude is not None else []
     for attack in scenario.attacks:
         if attack.prepare is not None:
             attack.prepare()
@@ -176,6 +177,7 @@ def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Pl
         problems = [f"the attack call failed ({attack_error}); no event was sent"]
     else:
         problems = _deviations(scenario, deliveries, states)
+    problems = [*earlier, *problems]
     return Play(
         name=scenario.name,
         title=scenario.title,

@@ -70,6 +70,9 @@ class Scenario:
     detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
     # Set in the event's requestParameters: the names the attack really used.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # Played first (world, output): what happened before this attack, such as earlier
+    # events delivered. Returns what went other than expected.
+    prelude: Callable[[Any, Any], list[str]] | None = None
 
     @property
     def deliveries(self) -> int:
@@ -100,6 +103,8 @@ HIGH_REPAIRED = ("HIGH repaired",)
 DISABLE_TRUSTED_ACCESS = Attack(
     "organizations", "DisableAWSServiceAccess", {"ServicePrincipal": "cloudtrail.amazonaws.com"}
 )
+
+from drill.scenarios_integrity import SCENARIOS as INTEGRITY  # noqa: E402 (needs Scenario)
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -249,6 +254,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "who has read the alert; the trail's invariants are untouched",
         request_parameters={"name": WATCHED_RULE},
     ),
+    *INTEGRITY,
 )
 
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

@@ -16,6 +16,7 @@ from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
 from drill.scenarios import BY_NAME, BY_SCHEDULE, SCENARIOS, Scenario
 from drill.template import rules
 from drill.world import DeliveredAlert, World, load_event
+from tests.drill.test_drill_integrity import INTEGRITY_AFTERMATH
 
 RECONCILE_RULE_ARN = (
     "arn:aws:events:us-east-1:111111111111:rule/trailguard-ReconcileInvariantsFunctionEvery-EXAMPLE"
@@ -189,6 +190,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "duplicate-delivery": _duplicate_delivery,
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
+    **INTEGRITY_AFTERMATH,
 }
 
 

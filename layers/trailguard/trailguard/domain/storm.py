@@ -50,7 +50,9 @@ def storm_key(alert: Alert) -> StormKey | None:
     """What makes two alerts 'the same' for damping; None: never damped."""
     if alert.severity is Severity.CRITICAL or alert.outcome is not Outcome.REPAIRED:
         return None
-    actor = alert.event.principal.acting_arn if alert.event is not None else ""
+    # The caller's own ARN (a role session names the person), not only the role.
+    principal = alert.event.principal if alert.event is not None else None
+    actor = (principal.arn or principal.acting_arn) if principal is not None else ""
     return (alert.resource, alert.invariant, actor, tuple(sorted(alert.drift)))
 
 
