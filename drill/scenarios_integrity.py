@@ -11,8 +11,12 @@ from typing import Any
 
 from drill.events import fresh_event, now
 from drill.routing import deliver
-from drill.scenarios import ATTACKER_BUCKET, Attack, Scenario
+from drill.scenarios import Attack, Scenario
 from drill.world import ACCOUNT, REGION, STACK, TRAIL_NAME, aws_client
+
+# The weaken-trail scenario's bucket (drill.scenarios.ATTACKER_BUCKET); named again here
+# because drill.scenarios is still being imported when this module is.
+ATTACKER_BUCKET = f"attacker-bucket-{ACCOUNT}"
 
 BASELINE_TABLE = f"{STACK}-BaselineTable-EXAMPLE"  # the world's table, as CloudFormation names it
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
