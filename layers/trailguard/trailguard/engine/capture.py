@@ -14,6 +14,7 @@ what an attacker who weakened the trail first would want.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trailguard.domain.alerts import Alert, Outcome, Severity
@@ -88,9 +89,14 @@ class CaptureReport:
 
 
 def protected_selection(
-    snapshots: list[TrailSnapshot], settings: Settings
+    snapshots: list[TrailSnapshot],
+    settings: Settings,
+    has_baseline: Callable[[TrailRef], bool] = lambda ref: False,
 ) -> tuple[list[TrailSnapshot], list[str], list[str]]:
-    """(protected snapshots, configured names not found, trails passed over with why)."""
+    """(protected snapshots, configured names not found, trails passed over with why).
+
+    With no names configured, a trail that has a baseline stays protected even if it
+    is no longer an organization trail: that change is what trailguard reverts."""
     if settings.protected_trail_names:
         wanted = set(settings.protected_trail_names)
         chosen = [s for s in snapshots if s.ref.name in wanted]
@@ -98,7 +104,7 @@ def protected_selection(
         missing = sorted(wanted - found)
         skipped = [f"{s.ref.arn}: not in ProtectedTrailNames" for s in snapshots if s not in chosen]
         return chosen, missing, skipped
-    chosen = [s for s in snapshots if s.settings.is_organization_trail]
+    chosen = [s for s in snapshots if s.settings.is_organization_trail or has_baseline(s.ref)]
     skipped = [f"{s.ref.arn}: not an organization trail" for s in snapshots if s not in chosen]
     return chosen, [], skipped
 
@@ -122,7 +128,7 @@ def capture(
     report = CaptureReport()
     snapshots = trails.list_home_trails(settings.region)
     foreign_trails = trails.foreign_trails(settings.region)
-    chosen, missing, skipped = protected_selection(snapshots, settings)
+    chosen, missing, skipped = protected_selection(snapshots, settings, store.has_baseline)
     for name, home in foreign_trails:
         if name in missing:
             missing.remove(name)
