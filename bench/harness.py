@@ -147,12 +147,45 @@ def server_reset() -> None:
         response.read()
 
 
-def server_counts(exclude_harness: bool = True) -> list[list[Any]]:
-    """[[caller, service, operation, n, seconds], ...] since the last reset."""
+def _server_state() -> dict[str, Any]:
     request = importlib.import_module("urllib.request")
     with request.urlopen(f"{endpoint()}/_bench/counts", timeout=10) as response:
-        rows = json.loads(response.read())["calls"]
+        state: dict[str, Any] = json.loads(response.read())
+    return state
+
+
+def server_counts(exclude_harness: bool = True) -> list[list[Any]]:
+    """[[caller, service, operation, n, seconds], ...] since the last reset."""
+    rows = _server_state()["calls"]
     return [r for r in rows if not (exclude_harness and r[0] == "harness")]
+
+
+def logging_resumed_after(caller: str, started_at: float) -> float | None:
+    """Seconds from `started_at` (unix time) until the server answered the first
+    StartLogging made by `caller` since the last reset; None if it made none."""
+    times = [t for who, t in _server_state()["logging_started"] if who == caller]
+    return min(times) - started_at if times else None
+
+
+def server_latency(profile: dict[str, Any] | None) -> None:
+    """Turn the server's per-call delay on (a latency profile) or off (None)."""
+    request = importlib.import_module("urllib.request")
+    body = json.dumps(profile or {}).encode()
+    req = request.Request(f"{endpoint()}/_bench/latency", data=body, method="POST")
+    with request.urlopen(req, timeout=10) as response:
+        response.read()
+
+
+LATENCY_PROFILE = ROOT / "bench" / "latency_profile.json"
+
+
+def latency_profile() -> dict[str, Any]:
+    """bench/latency_profile.json as the server's control endpoint takes it (seconds)."""
+    profile = read_json(LATENCY_PROFILE)
+    return {
+        "default": profile["default_ms"] / 1000,
+        "operations": {k: v["ms"] / 1000 for k, v in profile["operations"].items()},
+    }
 
 
 # ------------------------------------------------------------------ harness clients

@@ -40,6 +40,9 @@ LAYER = ROOT / "layers" / "trailguard"
 FUNCTIONS = ROOT / "functions"
 COLD = ROOT / "bench" / "cold.py"
 TRAIL_FUNCTION = "RestoreTrailFunction"
+# Lambda gives a function one vCPU's worth of CPU at 1,769 MB, and CPU in proportion to
+# memory below that (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+VCPU_MB = 1769
 
 # The clients each function can use (the adapters it reaches; see runtime.py).
 # The bare floor creates the same ones.
@@ -199,6 +202,20 @@ def moto_server() -> Iterator[str]:
             process.wait()
 
 
+def _read_only(tree: Path) -> None:
+    """As /var/task and /opt are in Lambda: nothing can be written, no bytecode cached."""
+    for path in sorted(tree.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    tree.chmod(0o555)
+
+
+def _writable(tree: Path) -> None:
+    if tree.exists():
+        tree.chmod(0o755)
+        for path in tree.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 # ------------------------------------------------------------------ the world
 class Bench:
     def __init__(self, endpoint: str, samples: Mapping[str, int]) -> None:
@@ -219,6 +236,8 @@ class Bench:
         world = World()
         self.world = world
         self.parameters = dict(world.parameters)
+        globals_ = tpl.load_template().get("Globals", {}).get("Function", {})
+        self.results["memory_size_mb"] = int(globals_.get("MemorySize", 128))
         layer = tpl.resources().get("TrailguardLayer", {})
         self.layer_build_method = str(layer.get("Metadata", {}).get("BuildMethod", ""))
         self.function_env = {
@@ -330,13 +349,16 @@ class Bench:
             env = {**self.base_env, "AWS_LAMBDA_FUNCTION_NAME": "custodian-keep-org-trail-logging"}
         return env | extra
 
-    def python(self, side: str) -> str:
-        return str(C7N_PYTHON) if side == "c7n" else PYTHON
-
     def cold(self, side: str, spec: dict[str, Any], env: Mapping[str, str], tag: str) -> Any:
         path, out = write_spec(f"cold-{tag}", spec)
+        # An empty value removes the variable (PYTHONPYCACHEPREFIX would make Python look
+        # for bytecode away from the shipped tree's own __pycache__).
+        env = {k: v for k, v in env.items() if v != ""}
         wall = run_process([self.python(side), str(COLD), str(path)], env, f"cold-{tag}")
         return {**h.read_json(out), "process_s": wall}
+
+    def python(self, side: str) -> str:
+        return str(C7N_PYTHON) if side == "c7n" else PYTHON
 
     def worker(self, side: str, spec: dict[str, Any], env: Mapping[str, str], tag: str) -> Any:
         path, out = write_spec(f"warm-{tag}", spec)
@@ -345,6 +367,7 @@ class Bench:
 
     # -------------------------------------------------------------- 1. cold start
     def cold_start(self) -> None:
+        """Init of every function, bytecode cached: trailguard against the minimum, in turns."""
         n = self.samples["cold"]
         rows: dict[str, Any] = {}
         for function in self.functions:
@@ -355,40 +378,53 @@ class Bench:
                     result = self.cold(side, spec, self.env(side, function), f"init-{side}")
                     if index:
                         results.append(result)
-            rows[function] = {
-                side: {
-                    "init": stats([r["init_s"] for r in results]),
-                    "process": stats([r["process_s"] for r in results]),
-                    "modules": results[0]["modules"],
-                }
-                for side, results in runs.items()
-            }
+            rows[function] = {side: self._cold_summary(results) for side, results in runs.items()}
             print(f"  cold start {function}: done", file=sys.stderr)
-        c7n = [
-            self.cold("c7n", self.spec("c7n", mode="init"), self.env("c7n"), "init-c7n")
-            for _ in range(n + 1)
-        ][1:]
-        rows[TRAIL_FUNCTION]["c7n"] = {
-            "init": stats([r["init_s"] for r in c7n]),
-            "process": stats([r["process_s"] for r in c7n]),
-            "modules": c7n[0]["modules"],
-        }
-        rows[TRAIL_FUNCTION]["as_shipped"] = self._cold_as_shipped(n)
         self.results["cold_start"] = rows
+        self.results["as_shipped"] = self._as_shipped(n)
 
-    def _cold_as_shipped(self, n: int) -> dict[str, Any]:
-        """The function and layer as `sam build` packages them, on a read-only task root.
+    @staticmethod
+    def _cold_summary(results: list[Any]) -> dict[str, Any]:
+        return {
+            "init": stats([r["init_s"] for r in results]),
+            "init_cpu": stats([r["init_cpu_s"] for r in results]),
+            "process": stats([r["process_s"] for r in results]),
+            "modules": results[0]["modules"],
+        }
 
-        BuildMethod python3.13 (aws-lambda-builders) copies the sources without
-        *.pyc/__pycache__ and unpacks the layer's wheels (powertools, jmespath,
-        typing_extensions) without compiling them; /var/task and /opt are read-only, so
-        every cold start compiles them again. layers/trailguard/Makefile (BuildMethod
-        makefile) ships the same tree precompiled with `compileall --invalidation-mode
-        unchecked-hash`. Both trees are emulated here from the installed packages (the
-        versions the layer pins); boto3 comes precompiled with the runtime. Both sides
-        (trailguard and the bare handler) run from such a copy, bytecode writing off."""
-        out: dict[str, Any] = {"layer_build_method": self.layer_build_method}
-        trees = {"source": self._lambda_tree("source"), "compiled": self._lambda_tree("compiled")}
+    # The packages each side ships, as its own packaging ships them. Lambda's runtime
+    # brings boto3/botocore precompiled, so they come from the interpreter's venv.
+    def shipped_sides(self) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]]:
+        """name -> (side, spec overrides, environment overrides), every side as it ships:
+        trailguard from its precompiled layer (BuildMethod makefile), the minimum as a
+        source file, Custodian as `custodian run` packages it (c7n's .py files only), on
+        read-only trees with bytecode writing off; and Custodian with cached bytecode."""
+        trees = self.trees
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""}
+        return {
+            "trailguard": (
+                "trailguard",
+                {
+                    "paths": [
+                        str(trees["compiled"] / "var" / "task"),
+                        str(trees["compiled"] / "opt" / "python"),
+                    ]
+                },
+                env,
+            ),
+            "bare": ("bare", {"paths": [str(trees["compiled"] / "bare")]}, env),
+            "c7n": ("c7n", {"paths": [str(trees["c7n"])]}, env),
+            "c7n_cached": ("c7n", {}, {}),
+        }
+
+    def _as_shipped(self, n: int) -> dict[str, Any]:
+        """Init of RestoreTrailFunction as each side ships it, samples in turns (A B C D A
+        B C D ...), plus trailguard's layer without bytecode (BuildMethod python3.13)."""
+        self.trees = {
+            "source": self._lambda_tree("source"),
+            "compiled": self._lambda_tree("compiled"),
+            "c7n": self._c7n_tree(),
+        }
         subprocess.run(  # noqa: S603
             [
                 PYTHON,
@@ -397,36 +433,52 @@ class Bench:
                 "-q",
                 "--invalidation-mode",
                 "unchecked-hash",
-                str(trees["compiled"]),
+                str(self.trees["compiled"] / "var"),
+                str(self.trees["compiled"] / "opt"),
             ],
             # Into __pycache__ beside the sources, where Lambda would find it.
             env={k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
             check=True,
         )
-        env = {k: v for k, v in self.function_env.items() if k != "PYTHONPYCACHEPREFIX"}
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        for variant, task in trees.items():
-            paths = {
-                "trailguard": [str(task / "var" / "task"), str(task / "opt" / "python")],
-                "bare": [str(task / "bare")],
-            }
-            runs: dict[str, list[Any]] = {"trailguard": [], "bare": []}
-            for _ in range(n):
-                for side, results in runs.items():
-                    spec = self.spec(side, mode="init") | {"paths": paths[side]}
-                    side_env = env | {"AWS_LAMBDA_FUNCTION_NAME": TRAIL_FUNCTION}
-                    results.append(self.cold(side, spec, side_env, f"init-{variant}-{side}"))
-            out[variant] = {
-                side: {
-                    "init": stats([r["init_s"] for r in results]),
-                    "process": stats([r["process_s"] for r in results]),
-                }
-                for side, results in runs.items()
-            }
-        return out
+        for tree in self.trees.values():
+            _read_only(tree)
+        sides = self.shipped_sides()
+        source_paths = [
+            str(self.trees["source"] / "var" / "task"),
+            str(self.trees["source"] / "opt" / "python"),
+        ]
+        sides["trailguard_source"] = ("trailguard", {"paths": source_paths}, sides["bare"][2])
+        runs: dict[str, list[Any]] = {name: [] for name in sides}
+        for _ in range(n):
+            for name, (side, spec, env) in sides.items():
+                spec_ = self.spec(side, mode="init") | spec
+                result = self.cold(side, spec_, self.env(side) | env, f"init-shipped-{name}")
+                runs[name].append(result)
+        print("  cold start as shipped: done", file=sys.stderr)
+        return {
+            "layer_build_method": self.layer_build_method,
+            **{name: self._cold_summary(results) for name, results in runs.items()},
+        }
+
+    def _c7n_tree(self) -> Path:
+        """c7n as `custodian run` ships it: PythonPackageArchive adds only the .py files
+        of the `c7n` package; the rest (boto3 and c7n's other requirements) is found,
+        precompiled, in Custodian's venv, which favours Custodian."""
+        task = WORK / "lambda-c7n"
+        _writable(task)
+        shutil.rmtree(task, ignore_errors=True)
+        found = subprocess.run(  # noqa: S603
+            [str(C7N_PYTHON), "-c", "import c7n, os; print(os.path.dirname(c7n.__file__))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        shutil.copytree(found, task / "c7n", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        return task
 
     def _lambda_tree(self, name: str) -> Path:
         task = WORK / f"lambda-{name}"
+        _writable(task)
         shutil.rmtree(task, ignore_errors=True)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         layer = task / "opt" / "python"
@@ -498,14 +550,16 @@ class Bench:
         return found
 
     # -------------------------------------------------------------- 2. repair
-    def warm(self, runs: Mapping[str, tuple[str, dict[str, Any], dict[str, str]]]) -> Any:
+    def warm(
+        self,
+        runs: Mapping[str, tuple[str, dict[str, Any], dict[str, str]]],
+        total: int | None = None,
+    ) -> Any:
         """Each run's samples, taken in rounds (A B C A B C ...) so that a slow spell of the
         machine is shared by every side rather than landing on one."""
-        rounds = max(1, min(3, self.samples["warm"]))
-        per_round = [
-            self.samples["warm"] // rounds + (1 if i < self.samples["warm"] % rounds else 0)
-            for i in range(rounds)
-        ]
+        total = total or self.samples["warm"]
+        rounds = max(1, min(3, total))
+        per_round = [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
         samples: dict[str, list[Any]] = {name: [] for name in runs}
         for count in per_round:
             for name, (side, spec, extra_env) in runs.items():
@@ -528,12 +582,33 @@ class Bench:
             name: self._warm_summary(samples[name], side) for name, (side, _, _) in runs.items()
         }
         print("  warm repairs: done", file=sys.stderr)
-        out["cold"] = self._cold_invocations("stop_logging", h.stop_trail, self.samples["cold"])
+        with self.latency():
+            out["latency"] = self._under_latency(runs)
+            print("  warm repairs, latency profile: done", file=sys.stderr)
+            out["cold"] = self._cold_invocations("stop_logging", h.stop_trail)
         self.results["repair"] = out
 
+    @contextmanager
+    def latency(self) -> Iterator[None]:
+        h.server_latency(h.latency_profile())
+        try:
+            yield
+        finally:
+            h.server_latency(None)
+
+    def _under_latency(
+        self, runs: Mapping[str, tuple[str, dict[str, Any], dict[str, str]]]
+    ) -> dict[str, Any]:
+        samples = self.warm(runs, self.samples["latency"])
+        return {
+            name: self._warm_summary(samples[name], side) for name, (side, _, _) in runs.items()
+        }
+
     def _warm_summary(self, samples: list[dict[str, Any]], caller: str) -> dict[str, Any]:
+        resumed = [s["resumed_s"] for s in samples if s.get("resumed_s") is not None]
         return {
             "time": stats([s["s"] for s in samples]),
+            "resumed": stats(resumed) if resumed else None,
             "outside_http": stats([s["s"] - s["http_s"] for s in samples]),
             "outside_api_calls": stats([s["s"] - s["api_s"] for s in samples]),
             "http": stats([s["http_s"] for s in samples]),
@@ -543,38 +618,49 @@ class Bench:
             "storm_damper_reset_between_samples": any(s.get("damper_reset") for s in samples),
         }
 
-    def _cold_invocations(self, event_name: str, prepare: Any, n: int) -> dict[str, Any]:
-        sides = ["trailguard", "bare"] + (["c7n"] if event_name == "stop_logging" else [])
+    def _cold_invocations(self, event_name: str, prepare: Any) -> dict[str, Any]:
+        """Cold incidents: a fresh interpreter per sample, every side as it ships, in turns,
+        under the latency profile: init + the first invocation, and when logging resumed."""
+        shipped = self.shipped_sides()
+        names = ["trailguard", "bare"]
+        if event_name == "stop_logging":
+            names += ["c7n", "c7n_cached"]
         handler = "repair_handler" if event_name == "stop_logging" else "recreate_handler"
         template = h.load_event(event_name)
-        runs: dict[str, list[Any]] = {side: [] for side in sides}
-        for _ in range(n):
-            for side in sides:
+        runs: dict[str, list[Any]] = {name: [] for name in names}
+        for _ in range(self.samples["cold"]):
+            for name in names:
+                side, spec_extra, env_extra = shipped[name]
                 prepare()
                 event_path = SPECS / "event.json"
                 h.write_json(event_path, h.fresh_event(template))
                 spec = self.spec(side, mode="invoke", event=str(event_path), handler=handler)
+                spec |= spec_extra
                 if side == "trailguard":
                     spec["handler"] = "handler"
                 h.server_reset()
-                result = self.cold(side, spec, self.env(side), f"invoke-{event_name}-{side}")
+                env = self.env(side) | env_extra
+                result = self.cold(side, spec, env, f"invoke-{event_name}-{name}")
                 result["calls"] = h.server_counts()
+                result["resumed_s"] = h.logging_resumed_after(side, result["started_at"])
                 if event_name == "delete_trail":
                     result["ok"] = h.trail_exists() and h.trail_logging()
                 else:
                     result["ok"] = h.trail_logging()
-                runs[side].append(result)
-        caller = {"trailguard": "trailguard", "bare": "bare", "c7n": "c7n"}
-        return {
-            side: {
+                runs[name].append(result)
+        print(f"  cold {event_name}, as shipped, latency profile: done", file=sys.stderr)
+        out: dict[str, Any] = {}
+        for name, results in runs.items():
+            resumed = [r["resumed_s"] for r in results if r["resumed_s"] is not None]
+            out[name] = {
                 "time": stats([r["total_s"] for r in results]),
                 "init": stats([r["init_s"] for r in results]),
                 "invoke": stats([r["invoke_s"] for r in results]),
-                "calls": same_calls(results, caller[side]),
+                "resumed": stats(resumed) if resumed else None,
+                "calls": same_calls(results, shipped[name][0]),
                 "all_ok": all(r["ok"] for r in results),
             }
-            for side, results in runs.items()
-        }
+        return out
 
     # -------------------------------------------------------------- 3. recreate
     def recreate(self) -> None:
@@ -586,8 +672,57 @@ class Bench:
         samples = self.warm(runs)
         out: dict[str, Any] = {side: self._warm_summary(samples[side], side) for side in runs}
         print("  warm recreates: done", file=sys.stderr)
-        out["cold"] = self._cold_invocations("delete_trail", h.delete_trail, self.samples["cold"])
+        with self.latency():
+            out["latency"] = self._under_latency(runs)
+            print("  warm recreates, latency profile: done", file=sys.stderr)
+            out["cold"] = self._cold_invocations("delete_trail", h.delete_trail)
         self.results["recreate"] = out
+
+    # -------------------------------------------------------------- 5. scale
+    def scale(self) -> None:
+        """One reconciler run with N protected trails, and with many accounts in the
+        organization, under the latency profile: calls and time per run."""
+        ct = h.harness("cloudtrail")
+        baseline = json.loads(self.function_env["BENCH_TRAIL_BASELINE"])
+        names = [h.TRAIL_NAME] + [f"{h.TRAIL_NAME}-{i}" for i in range(2, 21)]
+        for name in names[1:]:
+            ct.create_trail(**{**baseline["create"], "Name": name})
+            ct.put_event_selectors(TrailName=name, EventSelectors=baseline["event_selectors"])
+            ct.start_logging(Name=name)
+        out: dict[str, Any] = {}
+        runs = [(n, 1) for n in (1, 5, 20)] + [(1, 50)]
+        org = h.harness("organizations")
+        accounts = len(org.list_accounts()["Accounts"])
+        samples = max(1, min(5, self.samples["warm"]))
+        with self.latency():
+            for trails, wanted_accounts in runs:
+                while accounts < wanted_accounts:
+                    org.create_account(
+                        Email=f"member{accounts}@example.com", AccountName=f"member-{accounts}"
+                    )
+                    accounts += 1
+                spec = self.spec(
+                    "trailguard",
+                    "ReconcileInvariantsFunction",
+                    scenario="reconcile",
+                    samples=samples,
+                )
+                env = self.env(
+                    "trailguard",
+                    "ReconcileInvariantsFunction",
+                    PROTECTED_TRAIL_NAMES=",".join(names[:trails]),
+                )
+                result = self.worker("trailguard", spec, env, f"scale-{trails}-{accounts}")
+                out[f"{trails} trails, {accounts} accounts"] = {
+                    "trails": trails,
+                    "accounts": accounts,
+                    "time": stats([r["s"] for r in result["samples"]]),
+                    "calls": same_calls(result["samples"], "trailguard"),
+                }
+        for name in names[1:]:
+            ct.delete_trail(Name=name)
+        print("  scale: done", file=sys.stderr)
+        self.results["scale"] = out
 
     # -------------------------------------------------------------- 4. storm
     def storm(self) -> None:
@@ -730,207 +865,369 @@ def _storm_cell(s: Mapping[str, Any] | None) -> str:
     )
 
 
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "**MISSED**"
+def _verdict(ok: bool, why: str = "") -> str:
+    if ok:
+        return "met"
+    return "**MISSED**" + (f" ({why})" if why else "")
+
+
+def _med(summary: Mapping[str, Any] | None, key: str = "time") -> float | None:
+    part = summary.get(key) if summary else None
+    return float(part["median"]) if part else None
+
+
+def _slower_because(tg: Mapping[str, Any], other: Mapping[str, Any]) -> str:
+    """Where trailguard's extra time went, from the samples themselves."""
+    parts = []
+    for key, label in (("init", "init"), ("invoke", "first invocation")):
+        a, b = _med(tg, key), _med(other, key)
+        if a is not None and b is not None:
+            parts.append(f"{label} {1000 * (a - b):+.0f} ms")
+    calls = tg["calls"]["total"] - other["calls"]["total"]
+    parts.append(f"{calls:+d} calls")
+    return "; ".join(parts)
+
+
+def _row(
+    label: str,
+    tg: Mapping[str, Any] | None,
+    bare: Mapping[str, Any] | None,
+    c7n: Mapping[str, Any] | None,
+    target: str,
+    *,
+    key: str = "time",
+) -> list[str]:
+    return [
+        label,
+        ms(tg.get(key) if tg else None),
+        ms(bare.get(key) if bare else None),
+        ms(c7n.get(key) if c7n else None) if c7n is not None else "-",
+        _ratio(_med(tg, key), _med(bare, key)),
+        _ratio(_med(c7n, key), _med(tg, key)) if c7n is not None else "-",
+        target,
+    ]
+
+
+def _ahead(tg: Mapping[str, Any], c7n: Mapping[str, Any] | None, key: str = "time") -> str:
+    a, c = _med(tg, key), _med(c7n, key)
+    if c is None or a is None:
+        return ""
+    return f"ahead of Custodian: {_verdict(c > a, f'{1000 * (a - c):+.0f} ms')}"
+
+
+def _within(tg: Mapping[str, Any], bare: Mapping[str, Any], limit: float, key: str) -> str:
+    a, b = _med(tg, key), _med(bare, key)
+    assert a is not None and b is not None
+    return f"<= {limit:.2f}x minimum: {_verdict(a <= limit * b, _slower_because(tg, bare))}"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p) or "information"
 
 
 def build_rows(r: Mapping[str, Any]) -> list[list[str]]:
     """Rows: measure, trailguard, minimum, Custodian, trailguard / minimum,
     Custodian / trailguard, target."""
-    rows: list[list[str]] = []
-    cold = r["cold_start"]
-    for function, sides in cold.items():
-        tg, bare, c7n = sides["trailguard"]["init"], sides["bare"]["init"], sides.get("c7n")
-        c7n_init = c7n["init"] if c7n else None
-        ratio = tg["median"] / bare["median"]
-        rows.append(
-            [
-                f"1 Cold start {function}: import + clients",
-                ms(tg),
-                ms(bare),
-                ms(c7n_init) if c7n_init else "-",
-                f"{ratio:.2f}x",
-                _ratio(c7n_init["median"], tg["median"]) if c7n_init else "-",
-                f"<= 1.30x bare: {_verdict(ratio <= 1.3)}"
-                + (
-                    f"; ahead of Custodian: {_verdict(c7n_init['median'] > tg['median'])}"
-                    if c7n_init
-                    else ""
-                ),
-            ]
-        )
-    build = cold[TRAIL_FUNCTION]["as_shipped"].get("layer_build_method", "")
-    for variant, method, label in (
-        (
-            "source",
-            "python3.13",
-            "layer without .pyc, read-only (as BuildMethod: python3.13 ships it)",
-        ),
-        (
-            "compiled",
-            "makefile",
-            "layer precompiled, unchecked-hash .pyc (as layers/trailguard/Makefile ships it)",
-        ),
-    ):
-        current = ", the template's current build" if method == build else ""
-        shipped = cold[TRAIL_FUNCTION]["as_shipped"][variant]
-        tg, bare = shipped["trailguard"]["init"], shipped["bare"]["init"]
-        ratio = tg["median"] / bare["median"]
-        rows.append(
-            [
-                f"1 Cold start {TRAIL_FUNCTION}, {label}{current}",
-                ms(tg),
-                ms(bare),
-                "-",
-                f"{ratio:.2f}x",
-                "-",
-                f"<= 1.30x bare: {_verdict(ratio <= 1.3)}",
-            ]
-        )
+    return [*_cold_rows(r), *_stop_rows(r), *_recreate_rows(r), *_scale_rows(r), *_storm_rows(r)]
 
-    rep = r["repair"]
-    tg, named, bare, c7n, c7n_quiet = (
-        rep["trailguard"],
-        rep["trailguard_named"],
-        rep["bare"],
-        rep["c7n"],
-        rep["c7n_no_alert"],
+
+def _cold_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for function, sides in r["cold_start"].items():
+        rows.append(
+            _row(
+                f"1 Init {function}: import of the handler module, bytecode cached",
+                sides["trailguard"],
+                sides["bare"],
+                None,
+                "information",
+                key="init",
+            )
+        )
+    shipped = r["as_shipped"]
+    tg, bare, c7n = shipped["trailguard"], shipped["bare"], shipped["c7n"]
+    rows.append(
+        _row(
+            f"1 Init {TRAIL_FUNCTION} as shipped: trailguard's precompiled layer, the "
+            "minimum's source, Custodian's `.py` files (read-only, no bytecode written)",
+            tg,
+            bare,
+            c7n,
+            _ahead(tg, c7n, "init") or "information",
+            key="init",
+        )
     )
     rows.append(
-        [
-            "2 StopLogging repair, warm: handler entry -> verified + alert published",
-            ms(tg["time"]),
-            ms(bare["time"]),
-            ms(c7n["time"]),
-            _ratio(tg["time"]["median"], bare["time"]["median"]),
-            _ratio(c7n["time"]["median"], tg["time"]["median"]),
-            f"ahead of Custodian: {_verdict(c7n['time']['median'] > tg['time']['median'])}",
-        ]
+        _row(
+            "1 ... Custodian with cached bytecode",
+            tg,
+            bare,
+            shipped["c7n_cached"],
+            _ahead(tg, shipped["c7n_cached"], "init"),
+            key="init",
+        )
     )
+    memory = int(r["memory_size_mb"])
+    share = min(1.0, memory / VCPU_MB)
+    rows.append(
+        _row(
+            "1 ... CPU time of that init, on one full core of this machine",
+            shipped["trailguard"],
+            bare,
+            c7n,
+            "information",
+            key="init_cpu",
+        )
+    )
+    cpu = _med(shipped["trailguard"], "init_cpu") or 0.0
     rows.append(
         [
-            "2 ... same, PROTECTED_TRAIL_NAMES=org-trail",
-            ms(named["time"]),
-            ms(bare["time"]),
-            ms(c7n["time"]),
-            _ratio(named["time"]["median"], bare["time"]["median"]),
-            _ratio(c7n["time"]["median"], named["time"]["median"]),
-            f"ahead of Custodian: {_verdict(c7n['time']['median'] > named['time']['median'])}",
-        ]
-    )
-    rows.append(
-        [
-            "2 ... Custodian without its notify action (status + set-logging only)",
-            ms(tg["time"]),
-            ms(bare["time"]),
-            ms(c7n_quiet["time"]),
+            f"1 ... the same CPU time at the template's MemorySize {memory} MB "
+            f"({share:.2f} of a vCPU in Lambda; estimate: CPU time / share)",
+            f"{1000 * cpu / share:.0f} ms",
+            f"{1000 * (_med(bare, 'init_cpu') or 0.0) / share:.0f} ms",
+            f"{1000 * (_med(c7n, 'init_cpu') or 0.0) / share:.0f} ms",
             "-",
-            _ratio(c7n_quiet["time"]["median"], tg["time"]["median"]),
-            "ahead of Custodian: " + _verdict(c7n_quiet["time"]["median"] > tg["time"]["median"]),
+            "-",
+            "information",
         ]
     )
-    cold_rep = rep["cold"]
     rows.append(
-        [
-            "2 StopLogging repair, cold: init + first invocation",
-            ms(cold_rep["trailguard"]["time"]),
-            ms(cold_rep["bare"]["time"]),
-            ms(cold_rep["c7n"]["time"]),
-            _ratio(cold_rep["trailguard"]["time"]["median"], cold_rep["bare"]["time"]["median"]),
-            _ratio(cold_rep["c7n"]["time"]["median"], cold_rep["trailguard"]["time"]["median"]),
-            "ahead of Custodian: "
-            + _verdict(
-                cold_rep["c7n"]["time"]["median"] > cold_rep["trailguard"]["time"]["median"]
-            ),
-        ]
+        _row(
+            "1 ... trailguard's layer without bytecode (as BuildMethod: python3.13 would ship it)",
+            shipped["trailguard_source"],
+            bare,
+            None,
+            "information",
+            key="init",
+        )
+    )
+    return rows
+
+
+def _stop_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    cold = r["repair"]["cold"]
+    tg, bare, c7n = cold["trailguard"], cold["bare"], cold["c7n"]
+    rows.append(
+        _row(
+            "2 Cold StopLogging incident, as shipped, latency profile: init + first "
+            "invocation -> verified + alert published",
+            tg,
+            bare,
+            c7n,
+            _join(_within(tg, bare, 1.15, "time"), _ahead(tg, c7n)),
+        )
+    )
+    rows.append(
+        _row(
+            "2 ... Custodian with cached bytecode",
+            tg,
+            bare,
+            cold["c7n_cached"],
+            _ahead(tg, cold["c7n_cached"]),
+        )
+    )
+    rows.append(
+        _row(
+            "2 ... until logging resumed (StartLogging answered)",
+            tg,
+            bare,
+            c7n,
+            _ahead(tg, c7n, "resumed"),
+            key="resumed",
+        )
     )
     minimum = bare["calls"]["total"]
-    for label, side in (("", tg), (", PROTECTED_TRAIL_NAMES=org-trail", named)):
+    rows.append(
+        [
+            "2 API calls, cold StopLogging incident",
+            _calls(tg["calls"]),
+            _calls(bare["calls"]),
+            _calls(c7n["calls"]),
+            f"+{tg['calls']['total'] - minimum}",
+            _ratio(c7n["calls"]["total"], tg["calls"]["total"]),
+            f"<= minimum + 1 = {minimum + 1}: "
+            + _verdict(tg["calls"]["total"] <= minimum + 1, _calls(tg["calls"])),
+        ]
+    )
+    lat = r["repair"]["latency"]
+    for label, key in (("", "trailguard"), (", PROTECTED_TRAIL_NAMES set", "trailguard_named")):
+        tg, bare, c7n = lat[key], lat["bare"], lat["c7n"]
+        rows.append(
+            _row(
+                f"2 Warm StopLogging incident, latency profile{label}: handler entry -> "
+                "verified + alert published",
+                tg,
+                bare,
+                c7n,
+                _ahead(tg, c7n),
+            )
+        )
+        rows.append(
+            _row(
+                "2 ... until logging resumed",
+                tg,
+                bare,
+                c7n,
+                _ahead(tg, c7n, "resumed"),
+                key="resumed",
+            )
+        )
+        minimum = bare["calls"]["total"]
         rows.append(
             [
-                f"2 API calls per StopLogging repair{label}",
-                _calls(side["calls"]),
+                f"2 API calls, warm StopLogging incident{label}",
+                _calls(tg["calls"]),
                 _calls(bare["calls"]),
                 _calls(c7n["calls"]),
-                f"+{side['calls']['total'] - minimum}",
-                _ratio(c7n["calls"]["total"], side["calls"]["total"]),
+                f"+{tg['calls']['total'] - minimum}",
+                _ratio(c7n["calls"]["total"], tg["calls"]["total"]),
                 f"<= minimum + 1 = {minimum + 1}: "
-                + _verdict(side["calls"]["total"] <= minimum + 1),
+                + _verdict(tg["calls"]["total"] <= minimum + 1, _calls(tg["calls"])),
             ]
         )
+    rep = r["repair"]
+    tg, bare, c7n = rep["trailguard"], rep["bare"], rep["c7n"]
     rows.append(
-        [
-            "2 Handler time outside HTTP, warm (total - time in HTTP to moto)",
-            ms(tg["outside_http"]),
-            ms(bare["outside_http"]),
-            ms(c7n["outside_http"]),
-            _ratio(tg["outside_http"]["median"], bare["outside_http"]["median"]),
-            _ratio(c7n["outside_http"]["median"], tg["outside_http"]["median"]),
-            f"< 10 ms: {_verdict(tg['outside_http']['median'] < 0.010)}",
-        ]
+        _row(
+            "2 Warm StopLogging incident, moto's own speed (no latency profile)",
+            tg,
+            bare,
+            c7n,
+            _ahead(tg, c7n),
+        )
     )
     rows.append(
-        [
+        _row(
+            "2 ... Custodian without its notify action (status + set-logging only)",
+            tg,
+            bare,
+            rep["c7n_no_alert"],
+            _ahead(tg, rep["c7n_no_alert"]),
+        )
+    )
+    rows.append(
+        _row(
+            "2 ... handler time outside HTTP (total - time in HTTP to moto)",
+            tg,
+            bare,
+            c7n,
+            f"< 10 ms: {_verdict((_med(tg, 'outside_http') or 1) < 0.010)}",
+            key="outside_http",
+        )
+    )
+    rows.append(
+        _row(
             "2 ... of which outside botocore (total - time in API calls)",
-            ms(tg["outside_api_calls"]),
-            ms(bare["outside_api_calls"]),
-            ms(c7n["outside_api_calls"]),
-            "-",
-            _ratio(c7n["outside_api_calls"]["median"], tg["outside_api_calls"]["median"]),
+            tg,
+            bare,
+            c7n,
             "information",
-        ]
+            key="outside_api_calls",
+        )
     )
+    return rows
 
+
+def _recreate_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
     rec = r["recreate"]
+    tg, bare = rec["cold"]["trailguard"], rec["cold"]["bare"]
+    rows.append(
+        _row(
+            "3 Cold DeleteTrail incident, as shipped, latency profile: -> recreated, "
+            "verified + alert published",
+            tg,
+            bare,
+            None,
+            "information (Custodian has no action that recreates a trail)",
+        )
+    )
+    rows.append(
+        _row(
+            "3 ... until logging resumed",
+            tg,
+            bare,
+            None,
+            _within(tg, bare, 0.8, "resumed"),
+            key="resumed",
+        )
+    )
+    tg, bare = rec["latency"]["trailguard"], rec["latency"]["bare"]
+    rows.append(
+        _row(
+            "3 Warm DeleteTrail incident, latency profile: -> recreated, verified + alert",
+            tg,
+            bare,
+            None,
+            "information",
+        )
+    )
+    rows.append(
+        _row(
+            "3 ... until logging resumed",
+            tg,
+            bare,
+            None,
+            _within(tg, bare, 0.8, "resumed"),
+            key="resumed",
+        )
+    )
     rows.append(
         [
-            "3 Recreate deleted org trail, warm",
-            ms(rec["trailguard"]["time"]),
-            ms(rec["bare"]["time"]),
-            "no such action",
-            _ratio(rec["trailguard"]["time"]["median"], rec["bare"]["time"]["median"]),
+            "3 API calls per DeleteTrail incident",
+            _calls(tg["calls"]),
+            _calls(bare["calls"]),
+            "-",
+            f"+{tg['calls']['total'] - bare['calls']['total']}",
             "-",
             "information",
         ]
     )
-    rows.append(
-        [
-            "3 Recreate deleted org trail, cold",
-            ms(rec["cold"]["trailguard"]["time"]),
-            ms(rec["cold"]["bare"]["time"]),
-            "no such action",
-            _ratio(
-                rec["cold"]["trailguard"]["time"]["median"], rec["cold"]["bare"]["time"]["median"]
-            ),
-            "-",
-            "information",
-        ]
-    )
-    rows.append(
-        [
-            "3 API calls per recreate",
-            _calls(rec["trailguard"]["calls"]),
-            _calls(rec["bare"]["calls"]),
-            "-",
-            f"+{rec['trailguard']['calls']['total'] - rec['bare']['calls']['total']}",
-            "-",
-            "information",
-        ]
-    )
+    return rows
 
+
+def _scale_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    scale = r["scale"]
+    first = next(iter(scale.values()))
+    for label, row in scale.items():
+        if row["accounts"] > first["accounts"]:
+            same = row["calls"]["total"] == first["calls"]["total"]
+            target = f"calls do not grow with accounts: {_verdict(same)}"
+        else:
+            per_trail = row["calls"]["total"] / row["trails"]
+            target = f"information ({per_trail:.1f} calls per trail)"
+        rows.append(
+            [
+                f"4 Reconciler run, nothing drifted, latency profile: {label}",
+                f"{ms(row['time'])}, {_calls(row['calls'])}",
+                "-",
+                "-",
+                "-",
+                "-",
+                target,
+            ]
+        )
+    return rows
+
+
+def _storm_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
     storm = r["storm"]
     n = storm["trailguard"]["events"]
     k = storm["trailguard_concurrent"]["environments"]
     for label, key, compared in (
-        (f"4 Storm: {n} StopLogging events for one stop, 1 environment", "trailguard", True),
+        (f"5 Storm: {n} StopLogging events for one stop, 1 environment", "trailguard", True),
         (
-            f"4 Storm: {n} events for one stop, {k} concurrent environments "
+            f"5 Storm: {n} events for one stop, {k} concurrent environments "
             "(template's ReservedConcurrency)",
             "trailguard_concurrent",
             False,
         ),
         (
-            f"4 Storm: the attacker stops the trail {n} times, 1 event each",
+            f"5 Storm: the attacker stops the trail {n} times, 1 event each",
             "trailguard_persistent",
             False,
         ),
@@ -961,7 +1258,7 @@ def build_rows(r: Mapping[str, Any]) -> list[list[str]]:
 HEADER = [
     "Measure",
     "trailguard",
-    "Minimum (bare boto3)",
+    "Minimum (bare botocore)",
     "Cloud Custodian",
     "trailguard / minimum",
     "Custodian / trailguard",
@@ -990,6 +1287,24 @@ def imports_text(imports: Mapping[str, Any]) -> str:
     )
     lines += [f"  {i['self_ms']:8.1f} ms  {i['module']}" for i in imports["trailguard_by_self"]]
     return "\n".join(lines)
+
+
+def readme_text(results: Mapping[str, Any], table: str) -> str:
+    m, samples = results["machine"], results["samples"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    profile = h.read_json(h.LATENCY_PROFILE)
+    delays = ", ".join(
+        [f"{profile['default_ms']} ms per call by default"]
+        + [f"{k} {v['ms']} ms" for k, v in profile["operations"].items()]
+    )
+    return (
+        f"Measured on {m['date']} at commit {m['commit']}, on {m['nproc']} cores "
+        f"({m['cpu']}), Python {m['python']}; {versions}. Samples per side: "
+        f"{samples['cold']} cold, {samples['warm']} warm, {samples['latency']} warm under "
+        f"the latency profile ({delays}), storms of {samples['storm']} events. Each cell: "
+        f"median (min-max). The run took {results['seconds'] / 60:.1f} minutes.\n\n"
+        f"{table}\n\n```\n{imports_text(results['imports'])}\n```\n"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -1038,12 +1353,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cold", type=int, default=15, help="cold-start samples per side")
     parser.add_argument("--warm", type=int, default=30, help="warm samples per side")
+    parser.add_argument(
+        "--latency", type=int, default=12, help="warm samples per side, latency profile on"
+    )
     parser.add_argument("--storm", type=int, default=1000, help="events in a storm")
     parser.add_argument("--quick", action="store_true", help="3 cold, 5 warm, 100 storm")
     args = parser.parse_args(argv)
-    samples = {"cold": args.cold, "warm": args.warm, "storm": args.storm}
+    samples = {
+        "cold": args.cold,
+        "warm": args.warm,
+        "latency": args.latency,
+        "storm": args.storm,
+    }
     if args.quick:
-        samples = {"cold": 3, "warm": 5, "storm": 100}
+        samples = {"cold": 3, "warm": 5, "latency": 3, "storm": 100}
     for python in (SERVER_PYTHON, C7N_PYTHON):
         if not python.exists():
             print(f"{python} is missing: run `make bench`", file=sys.stderr)
@@ -1055,7 +1378,15 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(endpoint, samples)
         print(f"moto server at {endpoint}; seeding", file=sys.stderr)
         bench.seed()
-        for phase in (bench.cold_start, bench.imports, bench.repair, bench.recreate, bench.storm):
+        phases = (
+            bench.cold_start,
+            bench.imports,
+            bench.repair,
+            bench.recreate,
+            bench.scale,
+            bench.storm,
+        )
+        for phase in phases:
             print(f"{phase.__name__} ...", file=sys.stderr)
             phase()
     results = {
@@ -1079,6 +1410,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     (WORK / f"{stem}.md").write_text(text)
     print(text)
+    if not args.quick:
+        from scripts.readme_sections import replace_section  # noqa: PLC0415
+
+        replace_section("performance", readme_text(results, table))
     print(f"({results['seconds']:.0f} s; bench/work/{stem}.json, bench/work/{stem}.md)")
     return 0
 

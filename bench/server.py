@@ -7,8 +7,17 @@ Custodian's say `c7n/<version>`, the bench's minimal scripts `bench-bare/1` and
 the bench's own setup calls `bench-harness/1` (reported apart, never as work).
 
 Control endpoints (not AWS, not counted):
-  GET  /_bench/counts   {"calls": [[caller, service, operation, n, seconds], ...]}
+  GET  /_bench/counts   {"calls": [[caller, service, operation, n, seconds], ...],
+                         "logging_started": [[caller, unix time], ...]}
   POST /_bench/reset    forget the counts
+  POST /_bench/latency  {"default": seconds, "operations": {"service:Operation": seconds,
+                         "service:*": seconds}}: from now on, answer each call of a
+                         measured side that much later (bench/latency_profile.json);
+                         {} turns the delay off. The bench's own setup calls are never
+                         delayed.
+
+`logging_started` records when each StartLogging answer left the server, so that
+the bench can tell when logging resumed, not only when the handler returned.
 """
 
 from __future__ import annotations
@@ -24,13 +33,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
-
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _CALLERS = (
@@ -53,16 +55,36 @@ class CountingMiddleware:
         self._app = app
         self._lock = threading.Lock()
         self._calls: dict[tuple[str, str, str], list[float]] = {}
+        self._logging_started: list[list[Any]] = []
+        self._delays: dict[str, float] = {}
+        self._default_delay = 0.0
+
+    def _delay(self, caller: str, service: str, operation: str) -> float:
+        if caller == "harness":
+            return 0.0
+        for key in (f"{service}:{operation}", f"{service}:*"):
+            if key in self._delays:
+                return self._delays[key]
+        return self._default_delay
 
     def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ["PATH_INFO"] == "/_bench/reset":
             with self._lock:
                 self._calls.clear()
+                self._logging_started.clear()
+            body = b"{}"
+        elif environ["PATH_INFO"] == "/_bench/latency":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            profile = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            with self._lock:
+                self._default_delay = float(profile.get("default", 0.0))
+                self._delays = {k: float(v) for k, v in profile.get("operations", {}).items()}
             body = b"{}"
         else:
             with self._lock:
                 rows = [[*key, int(v[0]), v[1]] for key, v in sorted(self._calls.items())]
-            body = json.dumps({"calls": rows}).encode()
+                started = [list(entry) for entry in self._logging_started]
+            body = json.dumps({"calls": rows, "logging_started": started}).encode()
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body]
 
@@ -86,11 +108,20 @@ class CountingMiddleware:
             operation = action or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
         result = list(self._app(environ, start_response))
         elapsed = time.perf_counter() - started
-        key = (caller_of(environ.get("HTTP_USER_AGENT", "")), service, operation)
+        caller = caller_of(environ.get("HTTP_USER_AGENT", ""))
+        key = (caller, service, operation)
+        with self._lock:
+            delay = self._delay(caller, service, operation)
+        if delay:
+            # The answer leaves as late as AWS's would (threaded server: other
+            # requests are served meanwhile, as concurrent calls are in AWS).
+            time.sleep(max(0.0, delay - elapsed))
         with self._lock:
             entry = self._calls.setdefault(key, [0.0, 0.0])
             entry[0] += 1
             entry[1] += elapsed
+            if operation == "StartLogging" and caller != "harness":
+                self._logging_started.append([caller, time.time()])
         return result
 
 
@@ -98,6 +129,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ready", required=True, help="file to write the port to once serving")
     args = parser.parse_args()
+    # Imported here: the middleware above is importable (and tested) without moto[server].
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
 
     app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
     # Port 0: the kernel picks a free port on the loopback interface.

@@ -101,16 +101,19 @@ def sampled(spec: dict[str, Any], invoke: Invoke, clock: h.CallClock) -> dict[st
         event = h.fresh_event(template)
         h.server_reset()
         clock.reset()
+        started_at = time.time()
         started = time.perf_counter()
         outcome = invoke(event)
         elapsed = time.perf_counter() - started
         timing = clock.snapshot()
         calls = h.server_counts()
+        resumed = h.logging_resumed_after(spec["side"], started_at)
         if index == 0:
             continue  # warm-up
         samples.append(
             {
                 "s": elapsed,
+                "resumed_s": resumed,
                 **timing,
                 "calls": calls,
                 "outcome": outcome,
@@ -187,11 +190,46 @@ def storm(spec: dict[str, Any], invoke: Invoke, clock: h.CallClock) -> dict[str,
     }
 
 
+def reconcile(spec: dict[str, Any], invoke: Invoke, clock: h.CallClock) -> dict[str, Any]:
+    """The scheduled reconciler over PROTECTED_TRAIL_NAMES, nothing drifted: the cost of
+    one run, which is every run's cost. Baselines are captured first, as at deployment."""
+    capture = importlib.import_module("capture_baseline.app").handler
+    capture({"action": "capture", "reason": "bench"}, h.FakeLambdaContext("CaptureBaseline"))
+    event = {
+        "version": "0",
+        "id": "00000000-0000-4000-8000-00000000bench",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": h.ACCOUNT,
+        "region": h.REGION,
+        "time": "2026-12-01T00:00:00Z",
+        "resources": [f"arn:aws:events:{h.REGION}:{h.ACCOUNT}:rule/trailguard-reconcile"],
+        "detail": {},
+    }
+    invoke(event)  # warm-up
+    samples = []
+    for _ in range(spec["samples"]):
+        h.server_reset()
+        clock.reset()
+        started = time.perf_counter()
+        invoke(event)
+        samples.append(
+            {"s": time.perf_counter() - started, **clock.snapshot(), "calls": h.server_counts()}
+        )
+    return {"samples": samples}
+
+
 def main() -> None:
     spec = h.read_json(sys.argv[1])
     clock = h.CallClock().install()
     invoke = _side(spec)
-    run = {"repair": sampled, "recreate": sampled, "storm": storm, "persist": persist}
+    run = {
+        "repair": sampled,
+        "recreate": sampled,
+        "storm": storm,
+        "persist": persist,
+        "reconcile": reconcile,
+    }
     result = run[spec["scenario"]](spec, invoke, clock)
     h.write_json(spec["out"], {"spec": spec, **result})
     print(json.dumps({"done": spec["scenario"]}), file=sys.stderr)

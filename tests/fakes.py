@@ -18,7 +18,7 @@ from trailguard.domain.trails import (
 )
 from trailguard.engine.remediation import Dependencies
 from trailguard.errors import AwsCallFailed
-from trailguard.ports import BaselineRead, Claim, LedgerEntry, RecordedEvent
+from trailguard.ports import BaselineRead, Claim, LedgerEntry, Precondition, RecordedEvent
 from trailguard.render.sns import RenderedAlert, render
 from trailguard.settings import Settings
 
@@ -183,6 +183,9 @@ class InMemoryBaselineStore:
     def has_baseline(self, ref: TrailRef) -> bool:
         return ref in self.baselines
 
+    def existence_check(self, ref: TrailRef) -> None:
+        return None  # the in-memory store answers has_baseline itself
+
     def put(self, baseline: TrailBaseline) -> None:
         self.baselines[baseline.ref] = baseline
         self.history.append(baseline)
@@ -242,7 +245,7 @@ class InMemoryLedger:
         if self.unavailable:
             raise AwsCallFailed("PutItem", "ResourceNotFoundException", "no table", "check it")
 
-    def claim(self, key: str) -> LedgerEntry:
+    def claim(self, key: str, precondition: Precondition | None = None) -> LedgerEntry:
         self._check()
         if key in self.entries:
             return self.entries[key]

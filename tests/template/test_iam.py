@@ -33,7 +33,15 @@ from tests.template.helpers import (
     statements_granting,
     sub_text,
 )
-from trailguard.adapters import baseline_store, cloudtrail, iam, organizations, signing, sns
+from trailguard.adapters import (
+    baseline_store,
+    cloudtrail,
+    delivery_ledger,
+    iam,
+    organizations,
+    signing,
+    sns,
+)
 
 CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 ACCOUNT_ID = {"Ref": "AWS::AccountId"}
@@ -71,6 +79,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | organizations.IAM_ACTIONS
     | BASELINE_SIGNED
     | EVENT_HISTORY
+    # A StopLogging claim checks the trail's baseline in the same transaction.
+    | delivery_ledger.IAM_ACTIONS_PRECONDITION
     | sns.IAM_ACTIONS,
     "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.

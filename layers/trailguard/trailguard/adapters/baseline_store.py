@@ -27,7 +27,7 @@ from trailguard import clients
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.errors import AwsCallFailed
-from trailguard.ports import BaselineRead, Signer
+from trailguard.ports import BaselineRead, Precondition, Signer
 
 IAM_ACTIONS_READ = frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"})
 IAM_ACTIONS_WRITE = frozenset({"dynamodb:PutItem"})
@@ -203,20 +203,42 @@ class DynamoBaselineStore:
         """The verified baseline (the newest intact version), or None."""
         return self.read(ref).baseline
 
+    def _remembered(self, ref: TrailRef) -> bool | None:
+        seen = self._known.get(ref.arn)
+        if seen is not None and self._monotonic() - seen[0] < PROTECTED_TTL_SECONDS:
+            return seen[1]
+        return None
+
+    def _remember(self, ref: TrailRef, answer: bool) -> None:
+        self._known[ref.arn] = (self._monotonic(), answer)
+
     def has_baseline(self, ref: TrailRef) -> bool:
         """Whether `ref` has any baseline item, intact or not; remembered for a while.
 
         Any item counts, the in-force one or a version: deleting CURRENT does not make
         a trail unprotected, and a tampered baseline is reported, not ignored."""
-        seen = self._known.get(ref.arn)
-        if seen is not None and self._monotonic() - seen[0] < PROTECTED_TTL_SECONDS:
-            return seen[1]
-        answer = (
-            self._get_item(ref, CURRENT) is not None
-            or next(self._versions(ref, limit=1), None) is not None
-        )
-        self._known[ref.arn] = (self._monotonic(), answer)
+        answer = self._remembered(ref)
+        if answer is None:
+            answer = (
+                self._get_item(ref, CURRENT) is not None
+                or next(self._versions(ref, limit=1), None) is not None
+            )
+            self._remember(ref, answer)
         return answer
+
+    def existence_check(self, ref: TrailRef) -> Precondition | None:
+        """The check "`ref` has a baseline" for the ledger to make with its claim, or None
+        when this environment already knows the answer.
+
+        CURRENT found answers yes. CURRENT missing answers nothing: a version may
+        remain (CURRENT deleted), so has_baseline then looks for one itself."""
+        if self._remembered(ref) is not None:
+            return None
+        return Precondition(
+            table=self._table,
+            key={"pk": {"S": ref.arn}, "sk": {"S": CURRENT}},
+            answer=lambda found: self._remember(ref, True) if found else None,
+        )
 
     def put(self, baseline: TrailBaseline) -> None:
         """Sign and store a new version, then make it the one in force."""

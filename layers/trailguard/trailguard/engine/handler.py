@@ -21,13 +21,16 @@ from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.events import ApiCallEvent, parse_api_call_event
 from trailguard.engine.remediation import Dependencies, Result, Subject, fail_loudly
 from trailguard.errors import AlertNotDelivered, AwsCallFailed, InvalidEvent, RemediationFailed
-from trailguard.ports import Claim, DeliveryLedger
+from trailguard.ports import Claim, DeliveryLedger, Precondition
 from trailguard.render.sns import RenderedAlert
 from trailguard.runtime import dependencies
 
 logger = logging.getLogger("trailguard")
 
 Service = Callable[[ApiCallEvent, Dependencies], Result]
+# What must exist for an event to concern the service, checked with the claim (one
+# call, not two); None when there is nothing to check or the answer is known.
+PreconditionOf = Callable[[ApiCallEvent, Dependencies], Precondition | None]
 
 
 class MetricSink(Protocol):
@@ -67,8 +70,8 @@ class _Ledger:
             self._ledger = None
             return None
 
-    def claim(self) -> Any:
-        return self._guarded("claim", lambda ledger: ledger.claim(self._key))
+    def claim(self, precondition: Precondition | None = None) -> Any:
+        return self._guarded("claim", lambda ledger: ledger.claim(self._key, precondition))
 
     def complete(self, summary: dict[str, Any]) -> None:
         self._guarded("complete", lambda ledger: ledger.complete(self._key, summary))
@@ -85,6 +88,7 @@ def handle_api_call(
     service: Service,
     metrics: MetricSink | None = None,
     deps: Dependencies | None = None,
+    precondition: PreconditionOf | None = None,
 ) -> dict[str, Any]:
     try:
         event = parse_api_call_event(raw_event)
@@ -101,7 +105,7 @@ def handle_api_call(
     )
     deps = deps or dependencies()
     ledger = _Ledger(deps.ledger, f"{event.event_source}/{event.event_id}", metrics)
-    entry = ledger.claim()
+    entry = ledger.claim(_precondition(precondition, event, deps))
     if entry is not None and entry.claim is not Claim.NEW:
         return _repeat(entry, deps, ledger, metrics)
 
@@ -132,6 +136,17 @@ def handle_api_call(
     _count(metrics, f"Outcome_{result.outcome.value}")
     logger.info("done", extra=summary)
     return summary
+
+
+def _precondition(
+    precondition: PreconditionOf | None, event: ApiCallEvent, deps: Dependencies
+) -> Precondition | None:
+    if precondition is None or deps.ledger is None:
+        return None
+    try:
+        return precondition(event, deps)
+    except InvalidEvent:
+        return None  # the service rejects the event itself, with its reason
 
 
 def _repeat(

@@ -40,7 +40,7 @@ from trailguard.engine.remediation import (
     screen,
 )
 from trailguard.errors import AwsCallFailed, InvalidEvent
-from trailguard.ports import BaselineRead
+from trailguard.ports import BaselineRead, Precondition
 from trailguard.protected.delegated_admin import delegated_admin_changed
 from trailguard.protected.trusted_access import CLOUDTRAIL
 
@@ -78,6 +78,15 @@ def trail_named_in(event: ApiCallEvent) -> TrailRef:
     if not raw:
         raise InvalidEvent(f"{event.event_name} request names no trail")
     return TrailRef.parse(raw, event.region, event.account_id)
+
+
+def baseline_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition | None:
+    """For StopLogging with no ProtectedTrailNames: "the trail has a baseline" is checked
+    in the delivery ledger's claim, so that a cold incident costs the minimum's calls
+    plus one. The answer then decides `is_protected` without a read of its own."""
+    if event.event_name != "StopLogging" or deps.settings.protected_trail_names:
+        return None
+    return deps.baselines.existence_check(trail_named_in(event))
 
 
 def is_protected(ref: TrailRef, deps: Dependencies) -> bool:
