@@ -266,7 +266,7 @@ class InMemoryLedger:
 
 
 @dataclass
-class FakeEventHistory:
+class FakeEventRecords:
     """CloudTrail Event history as LookupEvents would answer it: only what was recorded."""
 
     recorded: dict[str, RecordedEvent] = field(default_factory=dict)

@@ -145,17 +145,17 @@ def test_a_corroborated_allow_listed_update_would_be_the_baseline(
     # The same delivery as forge-allowed-update, but the event is in Event history:
     # then (and only then) the change is the deployer's, and becomes the baseline.
     from drill import runner
-    from tests.fakes import FakeEventHistory
+    from tests.fakes import FakeEventRecords
     from trailguard.runtime import dependencies
 
-    history = FakeEventHistory()
+    history = FakeEventRecords()
     forged = BY_NAME["forge-allowed-update"]
     assert forged.prelude is not None
     prelude = forged.prelude
 
     def allow_list_and_record(w: World, output: HandlerOutput) -> list[str]:
         problems = prelude(w, output)
-        dependencies().events = history
+        dependencies().event_records = history
         return problems
 
     original = runner.fresh_event

@@ -70,11 +70,11 @@ def test_management_events_excluded_are_restored(world: World, event) -> None:
 
 
 def test_allow_listed_deployer_change_becomes_the_baseline(world: World, event) -> None:
-    from tests.fakes import FakeEventHistory
+    from tests.fakes import FakeEventRecords
     from trailguard.runtime import dependencies
 
     world.apply_environment(ALLOWED_PRINCIPAL_ARNS="arn:aws:iam::111111111111:role/iac-deploy")
-    history = dependencies().events = FakeEventHistory()
+    history = dependencies().event_records = FakeEventRecords()
     aws("cloudtrail").update_trail(Name=world.trail_name, S3KeyPrefix="org-v2")
 
     sample = history.record(fresh(event("update_trail_by_allowed_deployer.json")))

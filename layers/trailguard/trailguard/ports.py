@@ -104,7 +104,7 @@ class RecordedEvent:
     error_code: str = ""
 
 
-class EventHistory(Protocol):
+class EventRecords(Protocol):
     """Corroborates an event by its id in CloudTrail Event history (LookupEvents)."""
 
     def find(self, event_id: str, region: str) -> RecordedEvent | None: ...

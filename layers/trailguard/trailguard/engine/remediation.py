@@ -23,7 +23,7 @@ from trailguard.ports import (
     AlertSink,
     BaselineStore,
     DeliveryLedger,
-    EventHistory,
+    EventRecords,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
@@ -53,7 +53,7 @@ class Dependencies:
     # Trail ARN -> when this execution environment last restarted it (protected/trail.py).
     restarted: dict[str, datetime] = field(default_factory=dict)
     # CloudTrail Event history, to corroborate allow-listed changes (None: nothing is).
-    events: EventHistory | None = None
+    event_records: EventRecords | None = None
 
 
 @dataclass(frozen=True)

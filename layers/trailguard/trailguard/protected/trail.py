@@ -402,12 +402,12 @@ def _no_baseline(
 
 def corroboration_problem(event: ApiCallEvent, deps: Dependencies, region: str) -> str:
     """'' when CloudTrail's Event history holds this allow-listed event, else why not."""
-    if deps.events is None:
+    if deps.event_records is None:
         return "cannot be looked up (no Event history configured)"
     # Looked up once, not polled: Event history can lag EventBridge by minutes, longer
     # than a function should wait. A real change not yet there is reverted with a
     # CRITICAL that says why (README, "Forged events").
-    recorded = deps.events.find(event.event_id, region)
+    recorded = deps.event_records.find(event.event_id, region)
     if recorded is None:
         return "is not in CloudTrail Event history (LookupEvents by EventId)"
     if recorded.event_name != event.event_name:
