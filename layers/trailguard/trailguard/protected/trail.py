@@ -40,7 +40,7 @@ from trailguard.engine.remediation import (
     screen,
 )
 from trailguard.errors import AwsCallFailed, InvalidEvent
-from trailguard.ports import BaselineRead, Precondition
+from trailguard.ports import BaselineRead, Precondition, RecordedEvent
 from trailguard.protected.delegated_admin import delegated_admin_changed
 from trailguard.protected.trusted_access import CLOUDTRAIL
 
@@ -400,23 +400,28 @@ def _no_baseline(
     )
 
 
-def corroboration_problem(event: ApiCallEvent, deps: Dependencies, region: str) -> str:
-    """'' when CloudTrail's Event history holds this allow-listed event, else why not."""
+def corroborate(
+    event: ApiCallEvent, deps: Dependencies, region: str
+) -> tuple[RecordedEvent | None, str]:
+    """(the event as Event history recorded it, '') when it corroborates this
+    allow-listed event, else (None, why not). What CloudTrail recorded is trusted;
+    the event trailguard was handed is not (anyone may invoke it directly)."""
     if deps.event_records is None:
-        return "cannot be looked up (no Event history configured)"
+        return None, "cannot be looked up (no Event history configured)"
     # Looked up once, not polled: Event history can lag EventBridge by minutes, longer
     # than a function should wait. A real change not yet there is reverted with a
     # CRITICAL that says why (README, "Forged events").
     recorded = deps.event_records.find(event.event_id, region)
     if recorded is None:
-        return "is not in CloudTrail Event history (LookupEvents by EventId)"
+        return None, "is not in CloudTrail Event history (LookupEvents by EventId)"
     if recorded.event_name != event.event_name:
-        return f"is a {recorded.event_name} in Event history, not a {event.event_name}"
+        return None, f"is a {recorded.event_name} in Event history, not a {event.event_name}"
     if recorded.error_code:
-        return f"failed with {recorded.error_code} according to Event history"
+        return None, f"failed with {recorded.error_code} according to Event history"
     if not is_allow_listed(recorded.principal_arn, deps.settings):
-        return f"was made by {recorded.principal_arn or 'an unknown principal'}, not allow-listed"
-    return ""
+        who = recorded.principal_arn or "an unknown principal"
+        return None, f"was made by {who} according to Event history, who is not allow-listed"
+    return recorded, ""
 
 
 def _allowed_change(
@@ -426,8 +431,8 @@ def _allowed_change(
     it is real: corroborated in Event history and visible on the live trail.
 
     None (with `why` noted) when it is not: the caller then treats it as drift."""
-    problem = corroboration_problem(event, deps, ref.region)
-    if problem:
+    recorded, problem = corroborate(event, deps, ref.region)
+    if recorded is None:
         why.note(
             f"NOT CORROBORATED: the allow-listed {event.event_name} (event {event.event_id}) "
             f"{problem}; it was treated as drift, and the baseline was not replaced.",
@@ -443,7 +448,7 @@ def _allowed_change(
         return None
     live = deps.trails.read(ref, CONFIGURATION)
     shown = trail_drift(read.baseline.snapshot, live, ASPECTS_BY_EVENT[event.event_name])
-    principal = event.principal.acting_arn or "unknown principal"
+    principal = recorded.principal_arn  # as CloudTrail recorded it, not as the event says
     if not live.exists or not shown:
         return report_only(
             deps,
