@@ -119,3 +119,44 @@ def test_reconciler_repairs_from_the_intact_version_and_puts_it_back() -> None:
     [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
     assert alert.severity is Severity.CRITICAL
     assert "Version V#2026-11-01T00:00:00+00:00 is the baseline in force again" in alert.detail
+
+
+def test_echo_of_an_own_repair_finding_a_later_change_is_not_called_misuse(event: Any) -> None:
+    # trailguard's UpdateTrail (every setting, the baseline's) comes back after another
+    # change landed: the drift is repaired, HIGH, and the role is not accused.
+    deps = make_deps()
+    trails: FakeTrails = deps.trails  # type: ignore[assignment]
+    trails.trails[REF] = trails.trails[REF].with_settings(s3_key_prefix="later")
+    echo = _as(event, "update_trail_weaken.json", OWN_ROLE)
+    settings = deps.baselines.get(REF).snapshot.settings  # type: ignore[union-attr]
+    echo = replace(
+        echo,
+        request_parameters={
+            "name": "org-trail",
+            "s3BucketName": settings.s3_bucket_name,
+            "s3KeyPrefix": settings.s3_key_prefix,
+            "includeGlobalServiceEvents": settings.include_global_service_events,
+            "isMultiRegionTrail": settings.is_multi_region_trail,
+            "enableLogFileValidation": settings.log_file_validation_enabled,
+            "isOrganizationTrail": settings.is_organization_trail,
+        },
+    )
+
+    result = protect_trail(echo, deps)
+
+    assert result.outcome is Outcome.REPAIRED
+    [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
+    assert alert.severity is Severity.HIGH
+    assert "a change made since" in alert.detail
+
+
+def test_own_role_update_with_any_other_value_is_misuse(event: Any) -> None:
+    deps = make_deps()
+    trails: FakeTrails = deps.trails  # type: ignore[assignment]
+    trails.trails[REF] = trails.trails[REF].with_settings(is_organization_trail=False)
+
+    protect_trail(_as(event, "update_trail_weaken.json", OWN_ROLE), deps)
+
+    [alert] = deps.alerts.alerts  # type: ignore[attr-defined]
+    assert alert.severity is Severity.CRITICAL
+    assert "TRAILGUARD'S ROLE WAS USED" in alert.detail

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 
 from trailguard.domain.alerts import Outcome, Severity
@@ -259,7 +259,7 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
                 Severity.HIGH,
             )
     if verdict is Verdict.OWN_ROLE:
-        why.note(own_role_misused(event), Severity.CRITICAL)
+        pass  # read first (below); what the drift means is decided once it is known
     elif event.event_name == "StopLogging" and not deps.settings.detect_only:
         # An event under trailguard's own role is checked with reads first, never
         # answered with a write on its word alone: the full path below.
@@ -299,6 +299,15 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
             )
         logger.info("trail matches its baseline; nothing to do", extra={"trail": ref.arn})
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
+    if verdict is Verdict.OWN_ROLE:
+        if repair_shaped(event, baseline):
+            why.note(
+                "Found after trailguard's own repair (an UpdateTrail with the baseline's "
+                "values): the drift is a change made since, reverted.",
+                Severity.HIGH,
+            )
+        else:
+            why.note(own_role_misused(event), Severity.CRITICAL)
     repair = trail_repair(
         deps,
         subject=subject,
@@ -338,6 +347,30 @@ class Escalation:
 
 
 _RANK = {severity: rank for rank, severity in enumerate(Severity)}
+
+
+# UpdateTrail's request parameters that trailguard's own repair always sends, and the
+# baseline settings they carry (adapters/cloudtrail.py, CloudTrailGateway.update).
+_REPAIR_PARAMETERS = {
+    "s3BucketName": "s3_bucket_name",
+    "s3KeyPrefix": "s3_key_prefix",
+    "includeGlobalServiceEvents": "include_global_service_events",
+    "isMultiRegionTrail": "is_multi_region_trail",
+    "enableLogFileValidation": "log_file_validation_enabled",
+    "isOrganizationTrail": "is_organization_trail",
+}
+
+
+def repair_shaped(event: ApiCallEvent, baseline: TrailBaseline | None) -> bool:
+    """Whether an UpdateTrail is what trailguard's repair sends: every setting, each the
+    baseline's. Its echo can still find drift when another change landed since."""
+    if event.event_name != "UpdateTrail" or baseline is None:
+        return False
+    expected = asdict(baseline.snapshot.settings)
+    sent = event.request_parameters
+    return all(
+        key in sent and sent[key] == expected[name] for key, name in _REPAIR_PARAMETERS.items()
+    )
 
 
 def own_role_misused(event: ApiCallEvent) -> str:
