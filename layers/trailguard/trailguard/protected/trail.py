@@ -258,11 +258,12 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
                 "planned maintenance.",
                 Severity.HIGH,
             )
-    if verdict is Verdict.OWN_ROLE:
-        pass  # read first (below); what the drift means is decided once it is known
-    elif event.event_name == "StopLogging" and not deps.settings.detect_only:
-        # An event under trailguard's own role is checked with reads first, never
-        # answered with a write on its word alone: the full path below.
+    # An event under trailguard's own role takes the full path below: it is checked
+    # with reads first, never answered with a write on its word alone, and what its
+    # drift means is decided once the drift is known.
+    if verdict is not Verdict.OWN_ROLE and (
+        event.event_name == "StopLogging" and not deps.settings.detect_only
+    ):
         last = deps.restarted.get(ref.arn)
         if last is None or deps.clock() - last > READ_FIRST_AFTER_RESTART:
             try:
