@@ -1,24 +1,59 @@
 # trailguard developer commands. `make drill` and `make test` work on a fresh clone:
 # each installs what it needs into .venv (Python 3.13 where available, as Lambda runs).
+# `make` or `make help` lists the targets: a target is listed by its `## ` comment.
 
 SHELL := /bin/bash
 PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || command -v python3)
 VENV := .venv
 SAM_VENV := .sam-venv
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/trailguard/requirements.txt | sha1sum | cut -c1-12)
+# One stamp per set of requirements, named by the hash of the files that list it: the
+# drill installs only what it runs with (seconds on a fresh clone), the test and lint
+# targets the whole development set, which includes the drill's.
+DRILL_REQUIREMENTS := requirements-drill.txt layers/trailguard/requirements.txt
+DEV_REQUIREMENTS := requirements-dev.txt $(DRILL_REQUIREMENTS)
+DRILL_STAMP := $(VENV)/.drill-installed-$(shell cat $(DRILL_REQUIREMENTS) | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat $(DEV_REQUIREMENTS) | sha1sum | cut -c1-12)
 SAM := $(SAM_VENV)/bin/sam
+# `make check-template` records that it passed: sha256sum of the files it checked, then its
+# output. `make test` depends on that record, and tests/template/test_validate.py reads it
+# instead of running the SAM CLI, cfn-lint and checkov a second time on the same files.
+TEMPLATE_CHECKED := .template-check/passed
+TEMPLATE_CHECKED_FILES := template.yaml forwarder/template.yaml scripts/check-template.sh scripts/sam_transform.py
 CHECKOV_VENV := .checkov-venv
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: drill test reliability bench lint check-template build ci clean
+.DEFAULT_GOAL := help
+.PHONY: help drill test reliability bench lint check-template build ci clean
 
-$(STAMP): requirements-dev.txt layers/trailguard/requirements.txt
+help: ## List the targets (this text).
+	@echo "trailguard: make TARGET [ARGS=...]"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+	  | sed -E 's/^([a-zA-Z_-]+):.*## (.*)$$/  \1\t\2/' | expand -t 18
+
+# What makes a first `make drill` take seconds, not a minute: the interpreter's own pip
+# installs into the virtualenv (pip >= 22.3: --python), so the virtualenv needs no pip of its
+# own (ensurepip alone takes seconds), and without compiling every module of moto and botocore
+# up front (--no-compile): the drill compiles only what it imports, once. Without such a pip,
+# the virtualenv gets its own.
+OUTER_PIP = $(shell $(PYTHON) -m pip --help 2>/dev/null | grep -q -- '--python <python>' && echo yes)
+DRILL_PIP = $(if $(OUTER_PIP),$(PYTHON) -m pip --python $(VENV)/bin/python,$(VENV)/bin/python -m pip)
+
+$(DRILL_STAMP): $(DRILL_REQUIREMENTS)
+	@echo "drill: installing what it runs with into $(VENV) (boto3, moto, Powertools, PyYAML), once"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(if $(OUTER_PIP),--without-pip) $(VENV)
+	@$(DRILL_PIP) install --quiet --quiet --disable-pip-version-check --no-compile \
+	  -r requirements-drill.txt
+	@rm -f $(VENV)/.drill-installed-*; touch $@
+
+# The development set includes the drill's: once it is installed, the drill's stamp is too.
+$(STAMP): $(DEV_REQUIREMENTS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip >/dev/null
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*; touch $@
+	rm -f $(VENV)/.installed-* $(VENV)/.drill-installed-*; touch $@ $(DRILL_STAMP)
 
 # aws-sam-cli pins its own dependencies: it lives in its own virtualenv.
 $(SAM):
@@ -30,21 +65,24 @@ $(CHECKOV):
 	$(CHECKOV_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==3.3.30
 
-## The local drill: every attack against an embedded moto AWS, no account needed.
-drill: $(STAMP)
-	$(VENV)/bin/python -m drill $(ARGS)
+drill: $(DRILL_STAMP) ## The local drill: every attack against an embedded moto AWS (ARGS="--help").
+	@$(VENV)/bin/python -m drill $(ARGS)
 
-## The whole test suite.
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+test: $(STAMP) $(TEMPLATE_CHECKED) ## The whole test suite (unit, functional under moto, template, drill).
+	$(VENV)/bin/python -m pytest $(ARGS)
 
-## Faults injected, bad inputs tried, duplicates sent, repairs, alerts lost.
-reliability: $(STAMP)
-	$(VENV)/bin/python scripts/reliability.py
+# The figures go to the terminal and into README.md's generated section "reliability"
+# (the handlers' own log lines, also on stdout, are left out of both).
+reliability: $(STAMP) ## Faults, bad inputs, duplicates, lost alerts: prints the figures, writes them into README.md.
+	@out=$$(mktemp); trap 'rm -f "$$out" "$$out.figures"' EXIT; \
+	  $(VENV)/bin/python scripts/reliability.py > "$$out"; status=$$?; \
+	  sed -n '/^trailguard reliability figures/,$$p' "$$out" | tee "$$out.figures"; \
+	  $(VENV)/bin/python scripts/write_readme_section.py reliability "make reliability" \
+	    < "$$out.figures" || status=1; exit $$status
 
-## Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
-## moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in
-## its own virtualenv: moto[server] in one, Cloud Custodian (which pins its own boto3) in another.
+# Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
+# moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in
+# its own virtualenv: moto[server] in one, Cloud Custodian (which pins its own boto3) in another.
 BENCH_VENV := bench/work/venv
 C7N_VENV := bench/work/c7n-venv
 
@@ -58,22 +96,33 @@ $(C7N_VENV)/.installed: bench/requirements-c7n.txt
 	$(C7N_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-c7n.txt
 	touch $@
 
-bench: $(STAMP) $(BENCH_VENV)/.installed $(C7N_VENV)/.installed
+bench: $(STAMP) $(BENCH_VENV)/.installed $(C7N_VENV)/.installed ## Performance against the bare-boto3 minimum and Cloud Custodian.
 	$(VENV)/bin/python -m bench $(ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff and mypy (strict).
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check layers cli functions drill tests
 	$(VENV)/bin/mypy layers/trailguard/trailguard cli/trailguard_cli functions drill
 
-check-template: $(STAMP) $(SAM) $(CHECKOV)
-	SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) bash scripts/check-template.sh
+check-template: $(STAMP) $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint (SAM and transformed), checkov.
+	@rm -f $(TEMPLATE_CHECKED); mkdir -p $(dir $(TEMPLATE_CHECKED))
+	@sha256sum $(TEMPLATE_CHECKED_FILES) > $(TEMPLATE_CHECKED).hashes
+	set -o pipefail; SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) \
+	  bash scripts/check-template.sh | tee $(TEMPLATE_CHECKED).output
+	@{ cat $(TEMPLATE_CHECKED).hashes; echo "--- check-template output"; \
+	  cat $(TEMPLATE_CHECKED).output; } > $(TEMPLATE_CHECKED)
+	@rm -f $(TEMPLATE_CHECKED).hashes $(TEMPLATE_CHECKED).output
 
-## sam build needs python3.13 on PATH (pyenv provides it here).
-build: $(SAM)
+# Checked once per change of the checked files: a fresh clone's `make test` checks first.
+$(TEMPLATE_CHECKED): $(TEMPLATE_CHECKED_FILES)
+	$(MAKE) --no-print-directory check-template
+
+# sam build needs python3.13 on PATH (pyenv provides it here).
+build: $(SAM) ## sam build: the layer (its Makefile) and the functions.
 	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build
 
-ci: lint check-template test
+ci: lint check-template test ## What CI runs (.ci/run also builds): lint, check-template, test.
 
-clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+clean: ## Remove the virtualenvs and every cache.
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache \
+	  $(dir $(TEMPLATE_CHECKED))

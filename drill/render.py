@@ -59,10 +59,11 @@ class Style:
 
 
 class Renderer:
-    def __init__(self, out: TextIO, colour: bool, total: int = 0) -> None:
+    def __init__(self, out: TextIO, colour: bool, total: int = 0, email: bool = False) -> None:
         self.out = out
         self.style = Style(colour)
         self.total = total
+        self.email = email  # also print each alert's e-mail text
         self._played = 0
 
     # ------------------------------------------------------------ output helpers
@@ -168,10 +169,21 @@ class Renderer:
             self._line(
                 label, self.style("no rule of the template matches: not delivered", "yellow")
             )
+            self._unmatched(delivery)
             return
         for invocation in delivery.invocations:
             self._invocation(label, invocation)
             label = ""
+
+    def _unmatched(self, delivery: Delivery, shown: int = 3) -> None:
+        """Which fields kept the event from the rules it came nearest to."""
+        for miss in delivery.unmatched[:shown]:
+            self._wrapped("", f"rule {miss.rule_id} -> {miss.function_id} did not match:")
+            for reason in miss.reasons:
+                self._wrapped("", f"  - {safe(reason)}", "yellow")
+        if len(delivery.unmatched) > shown:
+            more = len(delivery.unmatched) - shown
+            self._more(self.style(f"(and {more} more rules, as near, for the same fields)", "dim"))
 
     def _invocation(self, label: str, invocation: Invocation) -> None:
         outcome = invocation.outcome
@@ -260,6 +272,26 @@ class Renderer:
             self._wrapped("", f"verified: {safe(doc['verification'])}")
         if doc.get("manualAction"):
             self._wrapped("", f"manual action: {safe(doc['manualAction'])}", "yellow")
+        if doc.get("detail"):
+            # The storm note ("occurrence N ... within 15 minutes") and other detail.
+            self._wrapped("", f"note: {safe(doc['detail'])}")
+        if self.email:
+            self._email(alert)
+
+    def _email(self, alert: DeliveredAlert) -> None:
+        from drill.mailbox import email_text
+
+        found = email_text(alert)
+        if found is None:
+            self._line("e-mail", self.style("not found among the messages published", "yellow"))
+            return
+        subject, body = found
+        self._line("e-mail", f"Subject: {safe(subject)}")
+        for line in body.splitlines():
+            if line:
+                self._more(self.style(safe(line), "dim"))
+            else:
+                self.out.write("\n")
 
     def _timing(self, play: Play) -> None:
         label = "time"
@@ -309,7 +341,7 @@ class Renderer:
     def summary(self, report: DrillReport) -> None:
         counts = summary(report)
         self._header("summary")
-        noun = ("attack" if report.kind == "scenarios" else "event file") + (
+        noun = ("attack" if report.kind == "scenarios" else "replayed event") + (
             "" if counts["played"] == 1 else "s"
         )
         self._line(

@@ -81,6 +81,11 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "schedule": delivery.schedule or None,
         "invocations": [_invocation(i) for i in delivery.invocations],
         "alerts": [_alert(a) for a in delivery.alerts],
+        # No rule matched: the nearest rules and the fields of their patterns the event failed.
+        "unmatched": [
+            {"rule": m.rule_id, "function": m.function_id, "reasons": list(m.reasons)}
+            for m in delivery.unmatched
+        ],
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from drill import template as tpl
 from drill.events import scheduled_event
 from drill.handler_output import HandlerOutput, Printed
+from drill.patterns import mismatches
 from drill.world import STACK, DeliveredAlert, World, resolve
 
 RULE = "rule"  # an EventBridgeRule event: the function runs when its pattern matches
@@ -103,10 +104,33 @@ class Delivery:
     invocations: tuple[Invocation, ...]
     alerts: tuple[DeliveredAlert, ...]
     schedule: str = ""  # the schedule's expression when a schedule fired, "" for an event
+    # When no rule matched: the rules that came nearest, each with the fields that failed.
+    unmatched: tuple[Unmatched, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A rule of the template that an event did not match, and why."""
+
+    rule_id: str
+    function_id: str
+    reasons: tuple[str, ...]  # one sentence per field of the pattern the event fails
 
 
 def matching_rules(event: dict[str, Any]) -> list[tpl.Rule]:
     return [rule for rule in tpl.rules() if rule.matches(event)]
+
+
+def nearest_misses(event: dict[str, Any]) -> list[Unmatched]:
+    """The rules the event came nearest to matching (fewest fields failed), with the
+    fields that kept it out: what to fix in the event, or in the template."""
+    missed = [
+        Unmatched(rule.rule_id, rule.function_id, tuple(mismatches(rule.pattern, event)))
+        for rule in tpl.rules()
+    ]
+    missed = [m for m in missed if m.reasons]
+    fewest = min((len(m.reasons) for m in missed), default=0)
+    return [m for m in missed if len(m.reasons) == fewest]
 
 
 def _invoke(
@@ -144,7 +168,8 @@ def _invoke(
 
 def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Delivery:
     invocations = tuple(_invoke(world, rule, event, output) for rule in matching_rules(event))
-    return Delivery(event, invocations, tuple(world.drain_alerts()))
+    unmatched = () if invocations else tuple(nearest_misses(event))
+    return Delivery(event, invocations, tuple(world.drain_alerts()), unmatched=unmatched)
 
 
 def expression(world: World, schedule: Schedule) -> str:

@@ -1,4 +1,4 @@
-"""Playing scenarios and replaying event files against one seeded world."""
+"""Playing scenarios against one seeded world (drill/replay.py replays event files)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from drill.events import event_time, fresh_event, now
 from drill.handler_output import HandlerOutput
 from drill.invariants import EVERY_CHECK, Check, check
 from drill.routing import SCHEDULE, Delivery, Invocation, deliver, fire, schedules
 from drill.scenarios import BY_EVENT, BY_SCHEDULE, Scenario
-from drill.world import DeliveredAlert, World, load_event, seeded_world
+from drill.world import DeliveredAlert, World, seeded_world
 
 EXIT_OK = 0
 EXIT_INVARIANT_BROKEN = 1
@@ -192,43 +191,20 @@ def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Pl
     )
 
 
-def replay_event(world: World, path: Path, output: HandlerOutput) -> Play:
-    """Deliver an event file as it is (no API call is made first)."""
-    event = load_event(path)
-    before = check(world, EVERY_CHECK)
-    delivery = deliver(world, event, output)
-    after = check(world, EVERY_CHECK)
-    if delivery.invocations:
-        note = (
-            "delivered as it is, with no API call made first: in the healthy seeded world "
-            "there is nothing to repair, so expect in_sync, an attempt alert, a notice, an "
-            "idempotent StartLogging (StopLogging) or an alert about trailguard itself"
-        )
-    else:
-        note = "no rule of template.yaml matches this event: EventBridge would not deliver it"
-    return Play(
-        name=path.name,
-        title=f"replay of {path}",
-        note=note,
-        attacks=(),
-        attack_error="",
-        attacked_at="",
-        states=((BEFORE, before), (AFTER_TRAILGUARD, after)),
-        deliveries=(delivery,),
-        problems=(),
-        replayed=True,
-    )
-
-
 PlayStep = Callable[[World, HandlerOutput], Play]
+# Run in the world after the last play, before the final checks (the drill's --cli).
+AfterPlays = Callable[[World], None]
 
 
-def _run(
+def run_plays(
     kind: str,
     steps: Iterable[PlayStep],
     on_play: Callable[[Play], None] | None,
     observe: tuple[str, ...] = (),
+    after: AfterPlays | None = None,
 ) -> DrillReport:
+    """Play `steps` in turn against one seeded world (scenarios, or a replay's events);
+    `after` runs in that world after the last play, before the final checks."""
     output = HandlerOutput()
     started_at, started = event_time(now()), time.perf_counter()
     plays = []
@@ -240,6 +216,8 @@ def _run(
             plays.append(play)
             if on_play is not None:
                 on_play(play)
+        if after is not None:
+            after(world)
         final = check(world, EVERY_CHECK)
         observed = check(world, observe)
     return DrillReport(
@@ -261,7 +239,9 @@ def _scenario_step(scenario: Scenario) -> PlayStep:
 
 
 def run_scenarios(
-    scenarios: Iterable[Scenario], on_play: Callable[[Play], None] | None = None
+    scenarios: Iterable[Scenario],
+    on_play: Callable[[Play], None] | None = None,
+    after: AfterPlays | None = None,
 ) -> DrillReport:
     """Play the scenarios in turn against one world, as one attacker after another."""
     scenarios = list(scenarios)
@@ -269,11 +249,4 @@ def run_scenarios(
     observe = tuple(
         dict.fromkeys(key for s in scenarios for key in s.watches if key not in EVERY_CHECK)
     )
-    return _run("scenarios", [_scenario_step(s) for s in scenarios], on_play, observe)
-
-
-def run_replay(path: Path, on_play: Callable[[Play], None] | None = None) -> DrillReport:
-    def step(world: World, output: HandlerOutput) -> Play:
-        return replay_event(world, path, output)
-
-    return _run("replay", [step], on_play)
+    return run_plays("scenarios", [_scenario_step(s) for s in scenarios], on_play, observe, after)

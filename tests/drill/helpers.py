@@ -20,7 +20,8 @@ class DrillRun:
 def run_drill(*arguments: str) -> DrillRun:
     """The drill with `--json -`: the JSON on stdout, the readable report on stderr."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*arguments, "--json", "-"], stdout=stdout, stderr=stderr)
+    # --json first: --cli takes every argument after it.
+    code = main(["--json", "-", *arguments], stdout=stdout, stderr=stderr)
     return DrillRun(code, stderr.getvalue(), json.loads(stdout.getvalue()))
 
 

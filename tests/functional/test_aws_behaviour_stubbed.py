@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from tests.fakes import BASELINE, REF, make_deps
 from tests.functional.helpers import fresh
-from trailguard import clients
+from trailguard import clients, concurrency
 from trailguard.adapters.cloudtrail import CloudTrailGateway
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.organizations import OrganizationsGateway
@@ -57,6 +57,8 @@ class StubbedClients:
 
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubbedClients]:
+    # The Stubber answers in the order responses were queued: calls one at a time.
+    monkeypatch.setattr(concurrency, "_MAX_WORKERS", 1)
     fake = StubbedClients()
     monkeypatch.setattr(clients, "client", fake)
     yield fake
@@ -110,7 +112,7 @@ def test_invalid_home_region_is_critical_with_its_meaning(
     assert "home region" in alert.manual_action
 
 
-def test_trail_recreated_meanwhile_is_brought_back_to_baseline(
+def test_trail_recreated_meanwhile_is_compared_and_brought_back_to_baseline(
     stubbed: StubbedClients, event: Any
 ) -> None:
     # AWS refuses CreateTrail on an existing name (moto silently replaces the trail).
@@ -122,31 +124,24 @@ def test_trail_recreated_meanwhile_is_brought_back_to_baseline(
         {"EnabledServicePrincipals": [{"ServicePrincipal": "cloudtrail.amazonaws.com"}]},
     )
     ct.add_client_error("create_trail", "TrailAlreadyExistsException", "exists")
-    ct.add_response(
-        "update_trail",
-        {},
-        {
-            "Name": REF.arn,
-            "S3BucketName": "org-trail-logs",
-            "S3KeyPrefix": "org",
-            "SnsTopicName": "",
-            "IncludeGlobalServiceEvents": True,
-            "IsMultiRegionTrail": True,
-            "EnableLogFileValidation": True,
-            "CloudWatchLogsLogGroupArn": "",
-            "CloudWatchLogsRoleArn": "",
-            "KmsKeyId": BASELINE.settings.kms_key_id,
-            "IsOrganizationTrail": True,
-        },
-    )
-    ct.add_response("remove_tags", {}, {"ResourceId": REF.arn, "TagsList": [{"Key": "x"}]})
-    ct.add_response("add_tags", {}, {"ResourceId": REF.arn, "TagsList": ANY})
-    ct.add_response("put_event_selectors", {}, {"TrailName": REF.arn, "EventSelectors": ANY})
-    ct.add_response("put_insight_selectors", {}, {"TrailName": REF.arn, "InsightSelectors": ANY})
+    stray = [{"Key": "owner", "Value": "security"}, {"Key": "x", "Value": "1"}]
+    # Someone recreated it meanwhile: read it whole, then repair what differs.
+    _queue_full_read(ct, logging=False, tags=stray)
     ct.add_response("start_logging", {}, {"Name": REF.arn})
+    ct.add_response("remove_tags", {}, {"ResourceId": REF.arn, "TagsList": [{"Key": "x"}]})
     # Verification re-reads everything.
+    _queue_full_read(ct, logging=True, tags=stray[:1])
+    deps = _deps_with_real_cloudtrail()
+
+    result = protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
+
+    assert result.outcome.value == "repaired"
+    assert [a.call for a in result.actions] == ["StartLogging", "AddTags/RemoveTags"]
+
+
+def _queue_full_read(ct: Stubber, *, logging: bool, tags: list[dict[str, str]]) -> None:
     ct.add_response("get_trail", {"Trail": TRAIL_DESCRIPTION}, {"Name": REF.arn})
-    ct.add_response("get_trail_status", {"IsLogging": True}, {"Name": REF.arn})
+    ct.add_response("get_trail_status", {"IsLogging": logging}, {"Name": REF.arn})
     ct.add_response(
         "get_event_selectors",
         {"EventSelectors": list(BASELINE.selectors.event_selectors)},
@@ -159,27 +154,9 @@ def test_trail_recreated_meanwhile_is_brought_back_to_baseline(
     )
     ct.add_response(
         "list_tags",
-        {
-            "ResourceTagList": [
-                {"ResourceId": REF.arn, "TagsList": [{"Key": "owner", "Value": "security"}]}
-            ]
-        },
+        {"ResourceTagList": [{"ResourceId": REF.arn, "TagsList": tags}]},
         {"ResourceIdList": [REF.arn]},
     )
-    deps = _deps_with_real_cloudtrail()
-    # The trail first read as missing; CreateTrail then finds one with a stray tag.
-    deps.trails.restore_tags = _with_live_tags(deps.trails.restore_tags, {"x": "1"})
-
-    result = protect_trail(parse_api_call_event(fresh(event("delete_trail.json"))), deps)
-
-    assert result.outcome.value == "repaired"
-    calls = [a.call for a in result.actions]
-    assert calls[:2] == ["CreateTrail", "UpdateTrail"]
-    assert result.actions[0].result == "TrailAlreadyExistsException"
-
-
-def _with_live_tags(restore: Any, live: dict[str, str]) -> Any:
-    return lambda baseline, _ignored: restore(baseline, live)
 
 
 def test_insights_not_enabled_reads_as_no_insight_selectors(stubbed: StubbedClients) -> None:

@@ -168,7 +168,7 @@ def test_dry_run_of_a_lost_trail_plans_the_design_order_once(world: World) -> No
     steps = [[s["call"] for s in plan["steps"]] for plan in document["planned"]]
     assert steps == [
         ["EnableAWSServiceAccess"],
-        ["CreateTrail", "PutEventSelectors", "PutInsightSelectors", "StartLogging"],
+        ["CreateTrail", "StartLogging", "PutEventSelectors", "PutInsightSelectors"],
     ]
     assert world.trail() is None
     assert not world.trusted_access_enabled()

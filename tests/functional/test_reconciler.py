@@ -34,9 +34,9 @@ def test_one_run_repairs_everything_in_design_order(world: World) -> None:
     assert [a.document["resource"] for a in alerts] == ["cloudtrail.amazonaws.com", world.trail_arn]
     assert [c["call"] for c in alerts[1].document["actions"]] == [
         "CreateTrail",
+        "StartLogging",
         "PutEventSelectors",
         "PutInsightSelectors",
-        "StartLogging",
     ]
     assert "event" not in alerts[0].document
 

@@ -26,9 +26,9 @@ def test_deleted_trail_is_recreated_equal_to_baseline(world: World, event) -> No
     [alert] = world.drain_alerts()
     assert [a["call"] for a in alert.document["actions"]] == [
         "CreateTrail",
+        "StartLogging",
         "PutEventSelectors",
         "PutInsightSelectors",
-        "StartLogging",
     ]
     assert alert.document["actor"]["type"] == "Root"
     assert alert.document["actor"]["userAgent"] == "signin.amazonaws.com"

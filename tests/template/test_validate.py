@@ -5,6 +5,13 @@ SAM CLI venv, so marked `sam_tools`: `pytest -m sam_tools` runs only these,
 `pytest -m "not sam_tools"` leaves them out. scripts/check-template.sh runs the
 same checks for CI.
 
+`make check-template` records that it passed, with the SHA-256 of every file it
+checked and its output, in .template-check/passed. When that record matches the
+files as they are now, the tests below read it instead of running the SAM CLI,
+cfn-lint and checkov a second time (`make test` runs after `make check-template`
+in CI, and depends on it otherwise). A missing tool fails a test, never skips it:
+`make check-template` installs them.
+
 cfn-lint 1.x no longer runs the SAM transform: it validates SAM resources
 against SAM's schemas. So the template is also transformed with
 aws-sam-translator (scripts/sam_transform.py) and the plain CloudFormation
@@ -13,6 +20,7 @@ result is linted, which checks the generated rules, invoke configs and queues.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +36,17 @@ from drill.template import ROOT, TEMPLATE, functions
 pytestmark = pytest.mark.sam_tools
 
 SAM_VENV = ROOT / ".sam-venv" / "bin"
+# What `make check-template` writes when it passes (the Makefile's TEMPLATE_CHECKED and
+# TEMPLATE_CHECKED_FILES): `sha256sum` of these files, this marker, the script's output.
+CHECKED = ROOT / ".template-check" / "passed"
+CHECKED_FILES = (
+    "template.yaml",
+    "forwarder/template.yaml",
+    "scripts/check-template.sh",
+    "scripts/sam_transform.py",
+)
+OUTPUT_MARKER = "--- check-template output\n"
+INSTALL_HINT = "`make check-template` installs the SAM CLI (.sam-venv) and checkov, and runs them"
 TIMEOUT = 300
 # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
 CFN_LINT_ERROR, CFN_LINT_WARNING = 2, 4
@@ -49,6 +68,24 @@ def _run(*command: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _sha256sum(names: tuple[str, ...]) -> str:
+    """What `sha256sum NAME...` prints, run in the repository."""
+    return "".join(
+        f"{hashlib.sha256((ROOT / name).read_bytes()).hexdigest()}  {name}\n" for name in names
+    )
+
+
+def checked_by_make() -> str:
+    """The output of `make check-template` when it passed on exactly the files as they
+    are now; '' when it has not, or when a checked file changed since."""
+    if not CHECKED.is_file():
+        return ""
+    hashes, marker, output = CHECKED.read_text().partition(OUTPUT_MARKER)
+    if not marker or hashes != _sha256sum(CHECKED_FILES):
+        return ""
+    return output if "check-template: OK" in output else ""
+
+
 def _executable(*candidates: Path | str) -> str | None:
     for candidate in candidates:
         if isinstance(candidate, Path):
@@ -62,9 +99,8 @@ def _executable(*candidates: Path | str) -> str | None:
 def _sam() -> str:
     sam = _executable(SAM_VENV / "sam", "sam")
     if sam is None:
-        pytest.skip(
-            "SAM CLI not installed (neither .sam-venv/bin/sam nor sam on PATH); "
-            "CI installs it, or: python3 -m venv .sam-venv && .sam-venv/bin/pip install aws-sam-cli"
+        pytest.fail(
+            f"SAM CLI not installed (neither .sam-venv/bin/sam nor sam on PATH): {INSTALL_HINT}"
         )
     return sam
 
@@ -74,7 +110,9 @@ def _cfn_lint() -> str:
         Path(sys.executable).parent / "cfn-lint", SAM_VENV / "cfn-lint", "cfn-lint"
     )
     if cfn_lint is None:
-        pytest.skip("cfn-lint not installed (requirements-dev.txt pins it)")
+        pytest.fail(
+            "cfn-lint not installed: requirements-dev.txt pins it (`make test` installs it)"
+        )
     return cfn_lint
 
 
@@ -86,10 +124,7 @@ def _translator_python() -> str:
         probe = _run(python, "-c", "import samtranslator")
         if probe.returncode == 0:
             return python
-    pytest.skip(
-        "aws-sam-translator not importable (it ships with the SAM CLI in .sam-venv); CI installs it"
-    )
-    raise AssertionError("unreachable")
+    pytest.fail(f"aws-sam-translator not importable (it ships with the SAM CLI): {INSTALL_HINT}")
 
 
 def _report(result: subprocess.CompletedProcess[str]) -> str:
@@ -112,12 +147,20 @@ def transformed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sam_validate_lint() -> None:
+    if output := checked_by_make():
+        # make check-template ran it on exactly this template, and it passed.
+        assert "== sam validate --lint" in output
+        assert "is a valid SAM Template" in output
+        return
     result = _run(_sam(), "validate", "--lint", "--template-file", TEMPLATE)
     assert result.returncode == 0, _report(result)
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
 def test_cfn_lint_on_the_sam_template() -> None:
+    if output := checked_by_make():
+        assert "== cfn-lint template.yaml" in output
+        return
     _assert_lint_clean(_run(_cfn_lint(), TEMPLATE))
 
 
@@ -171,6 +214,9 @@ def test_each_function_may_be_invoked_only_by_its_own_rules(transformed: Path) -
 
 
 def test_cfn_lint_on_the_transformed_template(transformed: Path) -> None:
+    if output := checked_by_make():
+        assert "== aws-sam-translator transform" in output
+        return
     _assert_lint_clean(_run(_cfn_lint(), transformed))
 
 
@@ -191,7 +237,39 @@ def test_cfn_lint_catches_a_limit_only_the_transform_shows(tmp_path: Path) -> No
 
 
 def test_check_template_script_passes() -> None:
-    _sam()  # skips with the reason when the SAM CLI is missing
+    if output := checked_by_make():
+        assert "== checkov" in output
+        assert output.rstrip().endswith("check-template: OK")
+        return
+    _sam()  # fails with the way to install it when the SAM CLI is missing
     result = _run("bash", ROOT / "scripts" / "check-template.sh")
     assert result.returncode == 0, _report(result)
     assert "check-template: OK" in result.stdout
+
+
+def test_the_record_of_make_check_template_covers_what_the_script_checks() -> None:
+    """The Makefile hashes the same files this module compares, and every file the
+    script reads is among them: a change to any of them makes the record stale."""
+    makefile = (ROOT / "Makefile").read_text()
+    [line] = [x for x in makefile.splitlines() if x.startswith("TEMPLATE_CHECKED_FILES :=")]
+    assert tuple(line.split(":=", 1)[1].split()) == CHECKED_FILES
+    assert "TEMPLATE_CHECKED := .template-check/passed" in makefile
+    assert f'echo "{OUTPUT_MARKER.rstrip()}"' in makefile
+    script = (ROOT / "scripts" / "check-template.sh").read_text()
+    for name in ("template.yaml", "forwarder/template.yaml", "scripts/sam_transform.py"):
+        assert name in script, name
+
+
+def test_a_stale_record_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "passed"
+    good = (
+        _sha256sum(CHECKED_FILES) + OUTPUT_MARKER + "== sam validate --lint\ncheck-template: OK\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "CHECKED", record)
+
+    record.write_text(good)
+    assert checked_by_make().endswith("check-template: OK\n")
+    record.write_text(("1" if good[0] == "0" else "0") + good[1:])  # a hash differs
+    assert checked_by_make() == ""
+    record.write_text(good.replace("check-template: OK", "exit 1"))
+    assert checked_by_make() == ""

@@ -359,7 +359,7 @@ def test_plan_for_a_lost_org_trail_enables_trusted_access_once() -> None:
 
     assert [[call for call, _ in p.steps] for p in report.planned] == [
         ["EnableAWSServiceAccess"],
-        ["CreateTrail", "PutEventSelectors", "PutInsightSelectors", "StartLogging"],
+        ["CreateTrail", "StartLogging", "PutEventSelectors", "PutInsightSelectors"],
     ]
     assert deps.trusted_access.calls == ["List"]  # type: ignore[attr-defined]
 

@@ -17,9 +17,9 @@ def test_missing_trail_is_one_drift_recreated_with_selectors_and_logging() -> No
     assert [d.invariant for d in drifts] == ["I3"]
     assert repair_steps(drifts, BASELINE) == [
         Step.CREATE_TRAIL,
+        Step.START_LOGGING,
         Step.PUT_EVENT_SELECTORS,
         Step.PUT_INSIGHT_SELECTORS,
-        Step.START_LOGGING,
     ]
 
 
@@ -38,10 +38,10 @@ def test_every_kind_of_drift_is_repaired_in_design_order() -> None:
     }
     assert repair_steps(drifts, BASELINE) == [
         Step.UPDATE_TRAIL,
+        Step.START_LOGGING,
         Step.RESTORE_TAGS,
         Step.PUT_EVENT_SELECTORS,
         Step.PUT_INSIGHT_SELECTORS,
-        Step.START_LOGGING,
     ]
 
 

@@ -61,9 +61,9 @@ def test_deleted_org_trail_waits_for_trusted_access(event: Any) -> None:
     assert [a.call for a in result.actions] == [
         "EnableAWSServiceAccess",
         "CreateTrail",
+        "StartLogging",
         "PutEventSelectors",
         "PutInsightSelectors",
-        "StartLogging",
     ]
     assert deps.trails.trails[REF] == BASELINE  # type: ignore[attr-defined]
 

@@ -9,6 +9,7 @@ would talk to real AWS.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -39,11 +40,21 @@ def _session() -> Any:
     return botocore.session.get_session()
 
 
-@lru_cache(maxsize=32)
+# A botocore session is not thread-safe, the clients it makes are: independent calls run
+# on threads (concurrency.py), so a client is made under this lock, once.
+_MAKING = threading.Lock()
+
+
 def client(service: str, region: str) -> Any:
     if service in ("organizations", "iam"):
         # Global services: one endpoint, whatever region the function runs in.
         region = _ORGANIZATIONS_REGION
+    with _MAKING:
+        return _client(service, region)
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, region: str) -> Any:
     # Typed as Any: the service name is data here, which the stubs' overloads cannot follow.
     session: Any = _session()
     return session.create_client(service, region_name=region, config=_config())
@@ -51,5 +62,5 @@ def client(service: str, region: str) -> Any:
 
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto world per test)."""
-    client.cache_clear()
+    _client.cache_clear()
     _session.cache_clear()

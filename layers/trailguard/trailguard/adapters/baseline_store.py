@@ -169,6 +169,8 @@ class DynamoBaselineStore:
     def read(self, ref: TrailRef) -> BaselineRead:
         current = self._get_item(ref, CURRENT)
         newest = next(self._versions(ref, limit=1), None)
+        # A fresh read also answers has_baseline: any item, intact or not, protects.
+        self._remember(ref, current is not None or newest is not None)
         current_baseline = self._intact(ref, current) if current else None
         current_version = _text(current, "version") if current else ""
         if current_baseline is not None and (
@@ -261,6 +263,7 @@ class DynamoBaselineStore:
             TableName=self._table,
             Item=_item(baseline, CURRENT, version, mac),
         )
+        self._remember(baseline.ref, True)
 
     def repair_current(self, ref: TrailRef, version: str) -> None:
         """Make the intact `version` the one in force again (a copy: no signing needed)."""

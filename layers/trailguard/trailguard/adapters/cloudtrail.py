@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
+from trailguard.concurrency import together
 from trailguard.domain.drift import Aspect, LiveTrail
 from trailguard.domain.trails import Selectors, TrailRef, TrailSettings, TrailSnapshot
 from trailguard.errors import AwsCallFailed
@@ -67,80 +69,94 @@ class CloudTrailGateway:
         return clients.client("cloudtrail", region)
 
     def read(self, ref: TrailRef, aspects: frozenset[Aspect]) -> LiveTrail:
+        """The asked aspects of the trail, its reads made at the same time (each is by
+        ARN and independent of the others): one round trip, not up to five."""
         api = self._client(ref.region)
+        described = bool(aspects & _DESCRIBED) or aspects == {Aspect.EXISTS}
+        jobs: dict[str, Callable[[], Any]] = {}
+        if described:
+            jobs["trail"] = lambda: call(
+                "GetTrail", "cloudtrail:GetTrail", api.get_trail, Name=ref.arn
+            )["Trail"]
+        if Aspect.LOGGING in aspects:
+            jobs["status"] = lambda: call(
+                "GetTrailStatus", "cloudtrail:GetTrailStatus", api.get_trail_status, Name=ref.arn
+            )
+        if described:
+            jobs |= self._detail_jobs(api, ref, aspects)
         try:
-            trail: dict[str, Any] | None = None
-            if aspects & _DESCRIBED or aspects == {Aspect.EXISTS}:
-                trail = call("GetTrail", "cloudtrail:GetTrail", api.get_trail, Name=ref.arn)[
-                    "Trail"
-                ]
-            is_logging = None
-            stopped_at = None
-            if Aspect.LOGGING in aspects:
-                status = call(
-                    "GetTrailStatus",
-                    "cloudtrail:GetTrailStatus",
-                    api.get_trail_status,
-                    Name=ref.arn,
-                )
-                is_logging = bool(status.get("IsLogging"))
-                stopped = status.get("StopLoggingTime")
-                stopped_at = stopped if isinstance(stopped, datetime) else None
+            found = together(jobs)
         except AwsCallFailed as exc:
             if exc.code == "TrailNotFoundException":
                 return LiveTrail(exists=False)
             raise
-        if trail is None:
+        status = found.get("status", {})
+        is_logging = bool(status.get("IsLogging")) if "status" in found else None
+        stopped = status.get("StopLoggingTime")
+        stopped_at = stopped if isinstance(stopped, datetime) else None
+        if not described:
             return LiveTrail(exists=True, is_logging=is_logging, stopped_at=stopped_at)
+        snapshot = self._snapshot_of(ref, found["trail"], found)
         return LiveTrail(
-            exists=True,
-            snapshot=self._snapshot(ref, trail, aspects),
-            is_logging=is_logging,
-            stopped_at=stopped_at,
+            exists=True, snapshot=snapshot, is_logging=is_logging, stopped_at=stopped_at
         )
 
-    def _snapshot(
-        self, ref: TrailRef, trail: dict[str, Any], aspects: frozenset[Aspect]
-    ) -> TrailSnapshot:
-        api = self._client(ref.region)
-        event_selectors: list[Any] = []
-        advanced: list[Any] = []
-        insights: list[Any] = []
-        tags: dict[str, str] = {}
+    def _detail_jobs(
+        self, api: Any, ref: TrailRef, aspects: frozenset[Aspect]
+    ) -> dict[str, Callable[[], Any]]:
+        jobs: dict[str, Callable[[], Any]] = {}
         if Aspect.EVENT_SELECTORS in aspects:
-            selectors = call(
+            jobs["selectors"] = lambda: call(
                 "GetEventSelectors",
                 "cloudtrail:GetEventSelectors",
                 api.get_event_selectors,
                 TrailName=ref.arn,
             )
-            event_selectors = selectors.get("EventSelectors") or []
-            advanced = selectors.get("AdvancedEventSelectors") or []
         # Always asked, not skipped on HasInsightSelectors=false: a flag read from
         # the same trail description is one more thing that can be wrong (moto
         # never sets it), and an attacker who clears insights wants it false.
         if Aspect.INSIGHT_SELECTORS in aspects:
-            try:
-                response = call(
-                    "GetInsightSelectors",
-                    "cloudtrail:GetInsightSelectors",
-                    api.get_insight_selectors,
-                    TrailName=ref.arn,
-                )
-                insights = response.get("InsightSelectors") or []
-            except AwsCallFailed as exc:
-                if exc.code != "InsightNotEnabledException":
-                    raise
+
+            def insights() -> Any:
+                try:
+                    return call(
+                        "GetInsightSelectors",
+                        "cloudtrail:GetInsightSelectors",
+                        api.get_insight_selectors,
+                        TrailName=ref.arn,
+                    )
+                except AwsCallFailed as exc:
+                    if exc.code != "InsightNotEnabledException":
+                        raise
+                    return {}
+
+            jobs["insights"] = insights
         if Aspect.TAGS in aspects:
-            response = call(
+            jobs["tags"] = lambda: call(
                 "ListTags", "cloudtrail:ListTags", api.list_tags, ResourceIdList=[ref.arn]
             )
-            for resource in response.get("ResourceTagList", []):
-                tags.update({t["Key"]: t.get("Value", "") for t in resource.get("TagsList", [])})
+        return jobs
+
+    def _snapshot(
+        self, ref: TrailRef, trail: dict[str, Any], aspects: frozenset[Aspect]
+    ) -> TrailSnapshot:
+        api = self._client(ref.region)
+        return self._snapshot_of(ref, trail, together(self._detail_jobs(api, ref, aspects)))
+
+    @staticmethod
+    def _snapshot_of(ref: TrailRef, trail: dict[str, Any], found: dict[str, Any]) -> TrailSnapshot:
+        selectors = found.get("selectors", {})
+        tags: dict[str, str] = {}
+        for resource in found.get("tags", {}).get("ResourceTagList", []):
+            tags.update({t["Key"]: t.get("Value", "") for t in resource.get("TagsList", [])})
         return TrailSnapshot(
             ref=ref,
             settings=_settings(trail),
-            selectors=Selectors(tuple(event_selectors), tuple(advanced), tuple(insights)),
+            selectors=Selectors(
+                tuple(selectors.get("EventSelectors") or []),
+                tuple(selectors.get("AdvancedEventSelectors") or []),
+                tuple(found.get("insights", {}).get("InsightSelectors") or []),
+            ),
             tags=tags,
         )
 

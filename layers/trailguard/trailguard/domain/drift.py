@@ -29,16 +29,27 @@ EVERY_ASPECT = frozenset(Aspect)
 
 
 class Step(Enum):
-    """Repair steps, declared in the order they must run."""
+    """Repair steps, declared in the order they must run.
+
+    Logging starts as soon as the trail exists with its baseline destination: a trail
+    that logs with default selectors for a moment records more, not less, and every
+    call before StartLogging is time the organization is blind. Tags and selectors
+    follow, made together (they do not depend on each other)."""
 
     ENABLE_TRUSTED_ACCESS = "EnableAWSServiceAccess"
     CREATE_SERVICE_LINKED_ROLE = "CreateServiceLinkedRole"
     CREATE_TRAIL = "CreateTrail"
     UPDATE_TRAIL = "UpdateTrail"
+    START_LOGGING = "StartLogging"
     RESTORE_TAGS = "AddTags/RemoveTags"
     PUT_EVENT_SELECTORS = "PutEventSelectors"
     PUT_INSIGHT_SELECTORS = "PutInsightSelectors"
-    START_LOGGING = "StartLogging"
+
+
+# Steps that may run at the same time as each other, once the trail exists.
+INDEPENDENT_STEPS = frozenset(
+    {Step.RESTORE_TAGS, Step.PUT_EVENT_SELECTORS, Step.PUT_INSIGHT_SELECTORS}
+)
 
 
 _STEP_ORDER = {step: index for index, step in enumerate(Step)}

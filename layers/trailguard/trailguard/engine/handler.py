@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from trailguard.concurrency import together
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.events import ApiCallEvent, parse_api_call_event
 from trailguard.engine.remediation import Dependencies, Result, Subject, fail_loudly
@@ -31,6 +32,9 @@ Service = Callable[[ApiCallEvent, Dependencies], Result]
 # What must exist for an event to concern the service, checked with the claim (one
 # call, not two); None when there is nothing to check or the answer is known.
 PreconditionOf = Callable[[ApiCallEvent, Dependencies], Precondition | None]
+# Reads the service will need, made at the same time as the claim (by key, into
+# deps.prefetched); a failed prefetch only means the service reads for itself.
+Prefetch = Callable[[ApiCallEvent, Dependencies], dict[str, Any]]
 
 
 class MetricSink(Protocol):
@@ -88,7 +92,9 @@ def handle_api_call(
     service: Service,
     metrics: MetricSink | None = None,
     deps: Dependencies | None = None,
+    *,
     precondition: PreconditionOf | None = None,
+    prefetch: Prefetch | None = None,
 ) -> dict[str, Any]:
     try:
         event = parse_api_call_event(raw_event)
@@ -105,7 +111,9 @@ def handle_api_call(
     )
     deps = deps or dependencies()
     ledger = _Ledger(deps.ledger, f"{event.event_source}/{event.event_id}", metrics)
-    entry = ledger.claim(_precondition(precondition, event, deps))
+    entry = _claim_and_prefetch(
+        ledger, _precondition(precondition, event, deps), prefetch, event, deps
+    )
     if entry is not None and entry.claim is not Claim.NEW:
         return _repeat(entry, deps, ledger, metrics)
 
@@ -136,6 +144,30 @@ def handle_api_call(
     _count(metrics, f"Outcome_{result.outcome.value}")
     logger.info("done", extra=summary)
     return summary
+
+
+def _claim_and_prefetch(
+    ledger: _Ledger,
+    precondition: Precondition | None,
+    prefetch: Prefetch | None,
+    event: ApiCallEvent,
+    deps: Dependencies,
+) -> Any:
+    """The ledger claim and the service's first reads, at the same time."""
+    deps.prefetched.clear()
+    if prefetch is None:
+        return ledger.claim(precondition)
+
+    def read() -> dict[str, Any]:
+        try:
+            return prefetch(event, deps)
+        except (AwsCallFailed, InvalidEvent) as exc:
+            logger.info("prefetch skipped; the service reads for itself", extra={"why": str(exc)})
+            return {}
+
+    done = together({"claim": lambda: ledger.claim(precondition), "read": read})
+    deps.prefetched.update(done["read"])
+    return done["claim"]
 
 
 def _precondition(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NoReturn
 
+from trailguard.concurrency import together
 from trailguard.domain.alerts import ActionRecord, Alert, Outcome, Severity, now
 from trailguard.domain.events import ApiCallEvent
 from trailguard.domain.guards import Verdict, judge
@@ -54,6 +55,9 @@ class Dependencies:
     restarted: dict[str, datetime] = field(default_factory=dict)
     # CloudTrail Event history, to corroborate allow-listed changes (None: nothing is).
     event_records: EventRecords | None = None
+    # Reads made for this invocation alongside the ledger claim (engine/handler.py),
+    # by key; emptied at the start of every invocation, so never stale.
+    prefetched: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class Action:
     call: str
     target: str
     run: Callable[[], None]
+    # Consecutive actions marked `together` are independent: they run at the same time.
+    together: bool = False
 
 
 @dataclass
@@ -225,25 +231,49 @@ def _verify(repair: Repair, deps: Dependencies) -> list[str]:
     return remaining
 
 
+def _next_batch(pending: list[Action]) -> list[Action]:
+    """The next action, or the run of consecutive independent ones."""
+    batch = [pending.pop(0)]
+    while batch[0].together and pending and pending[0].together:
+        batch.append(pending.pop(0))
+    return batch
+
+
+def _run_batch(batch: list[Action]) -> list[AwsCallFailed | None]:
+    """Run the batch (at the same time when it has several actions); per action, its error."""
+
+    def attempt(action: Action) -> Callable[[], AwsCallFailed | None]:
+        def run() -> AwsCallFailed | None:
+            try:
+                action.run()
+            except AwsCallFailed as exc:
+                return exc
+            return None
+
+        return run
+
+    done = together({str(i): attempt(action) for i, action in enumerate(batch)})
+    return [done[str(i)] for i in range(len(batch))]
+
+
 def execute(deps: Dependencies, repair: Repair) -> Result:
     subject = repair.subject
     records: list[ActionRecord] = []
     pending = list(repair.actions)
     failure: AwsCallFailed | None = None
-    while pending:
-        action = pending.pop(0)
-        try:
-            action.run()
-        except AwsCallFailed as exc:
+    while pending and failure is None:
+        batch = _next_batch(pending)
+        for action, exc in zip(batch, _run_batch(batch), strict=True):
+            if exc is None:
+                records.append(ActionRecord(action.call, action.target, "ok"))
+                continue
             records.append(ActionRecord(action.call, action.target, exc.code))
             fallback = repair.on_step_failure(action, exc)
             if fallback is None:
-                failure = exc
-                break
+                failure = failure or exc
+                continue
             replaced = {a.call for a in fallback}
             pending = fallback + [a for a in pending if a.call not in replaced]
-            continue
-        records.append(ActionRecord(action.call, action.target, "ok"))
 
     try:
         remaining = _verify(repair, deps) if failure is None else repair.verify()

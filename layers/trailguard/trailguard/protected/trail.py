@@ -12,10 +12,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
+from trailguard.concurrency import together
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.drift import (
     EVERY_ASPECT,
+    INDEPENDENT_STEPS,
     Aspect,
     Drift,
     LiveTrail,
@@ -89,6 +92,40 @@ def baseline_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition
     return deps.baselines.existence_check(trail_named_in(event))
 
 
+_TRUSTED_ACCESS = "trusted_access"
+
+
+def reads_for_recreate(event: ApiCallEvent, deps: Dependencies) -> dict[str, Any]:
+    """DeleteTrail: everything the recreate needs to know before its first write, read at
+    the same time as each other and as the ledger claim (engine/handler.py), so that
+    they cost one round trip: the baseline, whether the trail is really gone (a forged
+    or stale DeleteTrail must not make trailguard write), and trusted access (an
+    organization trail cannot be created without it)."""
+    if event.event_name != "DeleteTrail" or deps.settings.detect_only:
+        return {}
+    ref = trail_named_in(event)
+    return together(
+        {
+            _baseline_key(ref): lambda: deps.baselines.read(ref),
+            _exists_key(ref): lambda: deps.trails.read(ref, frozenset({Aspect.EXISTS})).exists,
+            _TRUSTED_ACCESS: lambda: deps.trusted_access.is_enabled(CLOUDTRAIL),
+        }
+    )
+
+
+def _baseline_key(ref: TrailRef) -> str:
+    return f"baseline:{ref.arn}"
+
+
+def _exists_key(ref: TrailRef) -> str:
+    return f"exists:{ref.arn}"
+
+
+def _trusted_access_enabled(deps: Dependencies) -> bool:
+    known = deps.prefetched.pop(_TRUSTED_ACCESS, None)
+    return bool(known) if known is not None else deps.trusted_access.is_enabled(CLOUDTRAIL)
+
+
 def is_protected(ref: TrailRef, deps: Dependencies) -> bool:
     """Configured names decide; with none configured, having a baseline does."""
     names = deps.settings.protected_trail_names
@@ -115,7 +152,7 @@ def trail_repair(
         and snapshot.settings.is_organization_trail
         and bool({Step.CREATE_TRAIL, Step.UPDATE_TRAIL} & set(steps))
     )
-    if needs_org_access and not deps.trusted_access.is_enabled(CLOUDTRAIL):
+    if needs_org_access and not _trusted_access_enabled(deps):
         # CreateTrail/UpdateTrail of an organization trail fail with
         # CloudTrailAccessNotEnabledException until trusted access is back.
         steps.insert(0, Step.ENABLE_TRUSTED_ACCESS)
@@ -137,7 +174,7 @@ def trail_repair(
 
     def action(step: Step) -> Action:
         target = CLOUDTRAIL if step is Step.ENABLE_TRUSTED_ACCESS else ref.arn
-        return Action(step.value, target, run(step))
+        return Action(step.value, target, run(step), together=step in INDEPENDENT_STEPS)
 
     verify_aspects = EVERY_ASPECT if Step.CREATE_TRAIL in steps else aspects
 
@@ -145,7 +182,17 @@ def trail_repair(
         after = trails.read(ref, verify_aspects)
         return [d.summary for d in trail_drift(snapshot, after, verify_aspects)]
 
+    trusted_access_restored: list[bool] = []
+
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        # Trusted access turned off between the check above and the call: once.
+        if (
+            exc.code == "CloudTrailAccessNotEnabledException"
+            and failed.call in (Step.CREATE_TRAIL.value, Step.UPDATE_TRAIL.value)
+            and not trusted_access_restored
+        ):
+            trusted_access_restored.append(True)
+            return [action(Step.ENABLE_TRUSTED_ACCESS), failed]
         # Someone (or a parallel delivery) recreated the trail between our read
         # and CreateTrail: bring the existing one to the baseline instead.
         if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
@@ -153,6 +200,7 @@ def trail_repair(
                 action(s)
                 for s in (
                     Step.UPDATE_TRAIL,
+                    Step.START_LOGGING,
                     Step.RESTORE_TAGS,
                     Step.PUT_EVENT_SELECTORS,
                     Step.PUT_INSIGHT_SELECTORS,
@@ -274,6 +322,77 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
                 deps.restarted[ref.arn] = deps.clock()
                 return result
 
+    if event.event_name == "DeleteTrail" and not deps.settings.detect_only:
+        try:
+            return _recreate(deps, subject, ref, aspects, verdict=verdict, why=why)
+        except _TrailExists:
+            pass  # recreated meanwhile, or the event was not what it said: compare below
+    return _compare_and_repair(event, deps, subject, ref, aspects, verdict=verdict, why=why)
+
+
+class _TrailExists(Exception):
+    """CreateTrail found the trail: it must be compared with its baseline, not recreated."""
+
+
+def _recreate(
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    aspects: frozenset[Aspect],
+    *,
+    verdict: Verdict,
+    why: Escalation,
+) -> Result:
+    """A deleted trail, rebuilt from its verified baseline, read fresh (never cached)."""
+    key = _baseline_key(ref)
+    read = deps.prefetched.pop(key) if key in deps.prefetched else deps.baselines.read(ref)
+    key = _exists_key(ref)
+    exists = deps.prefetched.pop(key) if key in deps.prefetched else None
+    if exists is None:
+        exists = deps.trails.read(ref, frozenset({Aspect.EXISTS})).exists
+    if exists:
+        raise _TrailExists
+    live = LiveTrail(exists=False)
+    if read.tampered:
+        why.note(baseline_tampered(read), Severity.CRITICAL)
+    if read.baseline is None:
+        return _no_baseline(deps, subject, ref, live, read, why=why)
+    baseline = read.baseline
+    if read.tampered:
+        put_back_baseline(deps, ref, read, why)
+    if verdict is Verdict.OWN_ROLE:
+        why.note(own_role_misused(event_of(subject)), Severity.CRITICAL)
+    drifts = trail_drift(baseline.snapshot, live, aspects)
+    repair = trail_repair(
+        deps,
+        subject=subject,
+        ref=ref,
+        baseline=baseline,
+        live=live,
+        drifts=drifts,
+        aspects=aspects,
+    )
+    fallback = repair.on_step_failure
+
+    def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
+        if failed.call == Step.CREATE_TRAIL.value and exc.code == "TrailAlreadyExistsException":
+            raise _TrailExists from exc
+        return fallback(failed, exc)
+
+    repair.on_step_failure = on_failure
+    return execute(deps, why.applied(repair))
+
+
+def _compare_and_repair(
+    event: ApiCallEvent,
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    aspects: frozenset[Aspect],
+    *,
+    verdict: Verdict,
+    why: Escalation,
+) -> Result:
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
     # Read fresh, never from a cache, and verified: the repair rebuilds the trail from it.
@@ -372,6 +491,11 @@ def repair_shaped(event: ApiCallEvent, baseline: TrailBaseline | None) -> bool:
     return all(
         key in sent and sent[key] == expected[name] for key, name in _REPAIR_PARAMETERS.items()
     )
+
+
+def event_of(subject: Subject) -> ApiCallEvent:
+    assert subject.event is not None, "an event handler's subject carries its event"
+    return subject.event
 
 
 def own_role_misused(event: ApiCallEvent) -> str:

@@ -22,7 +22,8 @@ from trailguard.engine.remediation import Dependencies, Result, Subject, report_
 from trailguard.errors import InvalidEvent
 
 logger = logging.getLogger("trailguard")
-INVARIANT = "trailguard itself is intact"
+# What is watched, not a verdict: the alert may be CRITICAL about it.
+INVARIANT = "trailguard's own resources checked"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 
 # Lambda's CloudTrail event names carry an API version: DeleteFunction20150331.
