@@ -18,7 +18,7 @@ SAM := $(SAM_VENV)/bin/sam
 # output. `make test` depends on that record, and tests/template/test_validate.py reads it
 # instead of running the SAM CLI, cfn-lint and checkov a second time on the same files.
 TEMPLATE_CHECKED := .template-check/passed
-TEMPLATE_CHECKED_FILES := template.yaml forwarder/template.yaml scripts/check-template.sh scripts/sam_transform.py
+TEMPLATE_CHECKED_FILES := template.yaml forwarder/template.yaml $(sort $(wildcard companions/*/template.yaml)) scripts/check-template.sh scripts/sam_transform.py scripts/check_iam.py
 CHECKOV_VENV := .checkov-venv
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -26,7 +26,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help drill test reliability bench lint check-template build ci clean
+.PHONY: help drill test reliability bench lint check-template build package package-target readme-destinations ci clean
 
 help: ## List the targets (this text).
 	@echo "trailguard: make TARGET [ARGS=...]"
@@ -71,14 +71,10 @@ drill: $(DRILL_STAMP) ## The local drill: every attack against an embedded moto 
 test: $(STAMP) $(TEMPLATE_CHECKED) ## The whole test suite (unit, functional under moto, template, drill).
 	$(VENV)/bin/python -m pytest $(ARGS)
 
-# The figures go to the terminal and into README.md's generated section "reliability"
-# (the handlers' own log lines, also on stdout, are left out of both).
-reliability: $(STAMP) ## Faults, bad inputs, duplicates, lost alerts: prints the figures, writes them into README.md.
-	@out=$$(mktemp); trap 'rm -f "$$out" "$$out.figures"' EXIT; \
-	  $(VENV)/bin/python scripts/reliability.py > "$$out"; status=$$?; \
-	  sed -n '/^trailguard reliability figures/,$$p' "$$out" | tee "$$out.figures"; \
-	  $(VENV)/bin/python scripts/write_readme_section.py reliability "make reliability" \
-	    < "$$out.figures" || status=1; exit $$status
+## Bad inputs over all six functions, duplicates across processes, faults: every figure counted
+## from the AWS calls made. Rewrites the README's reliability section.
+reliability: $(STAMP) ## Faults, bad inputs, duplicates across processes: prints the figures, writes them into README.md.
+	$(VENV)/bin/python scripts/reliability.py --write-readme $(ARGS)
 
 # Performance side by side: trailguard, the bare-boto3 minimum and Cloud Custodian, against a
 # moto server on 127.0.0.1. Benchmark-only tools live in bench/work/ (git-ignored), each in
@@ -109,6 +105,8 @@ check-template: $(STAMP) $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint (SAM
 	@sha256sum $(TEMPLATE_CHECKED_FILES) > $(TEMPLATE_CHECKED).hashes
 	set -o pipefail; SAM=$(SAM) CFN_LINT=$(VENV)/bin/cfn-lint CHECKOV=$(CHECKOV) \
 	  bash scripts/check-template.sh | tee $(TEMPLATE_CHECKED).output
+	set -o pipefail; $(VENV)/bin/python scripts/check_iam.py --translator-python $(SAM_VENV)/bin/python \
+	  | tee -a $(TEMPLATE_CHECKED).output
 	@{ cat $(TEMPLATE_CHECKED).hashes; echo "--- check-template output"; \
 	  cat $(TEMPLATE_CHECKED).output; } > $(TEMPLATE_CHECKED)
 	@rm -f $(TEMPLATE_CHECKED).hashes $(TEMPLATE_CHECKED).output
@@ -118,8 +116,28 @@ $(TEMPLATE_CHECKED): $(TEMPLATE_CHECKED_FILES)
 	$(MAKE) --no-print-directory check-template
 
 # sam build needs python3.13 on PATH (pyenv provides it here).
+SAM_BUILD_DIR ?= .aws-sam/build
 build: $(SAM) ## sam build: the layer (its Makefile) and the functions.
-	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build
+	PATH="$$(dirname $(PYTHON)):$$PATH" $(SAM) build --build-dir $(SAM_BUILD_DIR)
+
+## A packaged template for CloudFormation, CfCT, StackSets or the Serverless Application
+## Repository: sam build, then sam package uploads the artifacts and writes $(PACKAGED).
+## sam package always uploads (there is no offline package): it needs credentials and
+## S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1 for SAM's managed bucket.
+PACKAGED ?= .aws-sam/packaged.yaml
+S3_PREFIX ?= trailguard
+PACKAGE_TARGET = $(if $(S3_BUCKET),--s3-bucket $(S3_BUCKET) --s3-prefix $(S3_PREFIX),$(if $(RESOLVE_S3),--resolve-s3))
+
+package-target:
+	@test -n "$(PACKAGE_TARGET)" || { echo "make package: say where the artifacts go: S3_BUCKET=<bucket> [S3_PREFIX=<prefix>], or RESOLVE_S3=1" >&2; exit 2; }
+
+package: package-target build ## sam build, then sam package (S3_BUCKET=<bucket> or RESOLVE_S3=1).
+	$(SAM) package --template-file $(SAM_BUILD_DIR)/template.yaml $(PACKAGE_TARGET) --output-template-file $(PACKAGED)
+	@echo "packaged template: $(PACKAGED)"
+
+## README examples of one alert at every destination, rendered by the code.
+readme-destinations: $(STAMP) ## README examples of one alert at every destination, rendered by the code.
+	$(VENV)/bin/python scripts/destination_examples.py
 
 ci: lint check-template test ## What CI runs (.ci/run also builds): lint, check-template, test.
 

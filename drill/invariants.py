@@ -2,9 +2,10 @@
 directly, not through trailguard's own drift logic.
 
 Besides the invariants, observations: state a scenario shows that is not an
-invariant trailguard restores (one of trailguard's own rules: it alerts when
-one is disabled and leaves the fix, a redeploy, to a human). An observation
-never counts as an invariant left broken.
+invariant trailguard restores. An observation never counts as an invariant left
+broken. Checks of trailguard itself (one of its rules, the alert key) are
+restored by trailguard but exist only once a scenario deployed them: they are
+checked where a scenario watches them, not at the end of every drill.
 """
 
 from __future__ import annotations
@@ -114,7 +115,19 @@ def _watched_rule(world: World) -> Check:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
         state = "MISSING"
-    return Check("trailguard-rule", label, state == "ENABLED", state, invariant=False)
+    # Restored by trailguard (EnableRule), so it counts as an invariant where watched.
+    return Check("trailguard-rule", label, state == "ENABLED", state)
+
+
+def _alert_key(world: World) -> Check:
+    import boto3
+
+    key = world.environment["ALERT_KEY_ARN"].rsplit("/", 1)[-1]
+    state = str(
+        boto3.client("kms", region_name=REGION).describe_key(KeyId=key)["KeyMetadata"]["KeyState"]
+    )
+    # Restored by trailguard (EnableKey, CancelKeyDeletion): an invariant where watched.
+    return Check("alert-key", "trailguard's alert topic key", state == "Enabled", state)
 
 
 INVARIANTS: dict[str, Callable[[World], Check]] = {
@@ -126,6 +139,7 @@ INVARIANTS: dict[str, Callable[[World], Check]] = {
 }
 OBSERVATIONS: dict[str, Callable[[World], Check]] = {
     "trailguard-rule": _watched_rule,
+    "alert-key": _alert_key,
 }
 CHECKS: dict[str, Callable[[World], Check]] = {**INVARIANTS, **OBSERVATIONS}
 EVERY_CHECK = tuple(INVARIANTS)  # every invariant; observations are a scenario's to watch

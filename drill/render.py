@@ -112,8 +112,21 @@ class Renderer:
             self._alert(alert)
         if not play.alerts and play.deliveries:
             self._line("alert", self.style("none delivered", "dim"))
+        self._witnessed(play)
         self._timing(play)
         self._result(play)
+
+    def _witnessed(self, play: Play) -> None:
+        """What the witness in the audit account passed on to its own topic."""
+        label = "witness"
+        for delivery in play.deliveries:
+            for seen in delivery.witnessed:
+                if seen.outcome != "alerted":
+                    continue
+                self._wrapped(
+                    label, f"{safe(seen.subject)} ({safe(seen.label)}, rule {seen.rule_id})"
+                )
+                label = ""
 
     def _attacks(self, play: Play) -> None:
         if len(play.attacks) == 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drill.destinations import payloads
 from drill.invariants import Check
 from drill.routing import Delivery, Invocation
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, BEFORE, DrillReport, Play
@@ -72,6 +73,8 @@ def _alert(alert: DeliveredAlert) -> dict[str, Any]:
         "secondsToRepair": alert.document.get("secondsToRepair"),
         "attributes": alert.attributes,
         "document": alert.document,
+        # The same alert at the other destinations: eventBridge, chat, securityHub.
+        "destinations": payloads(alert.document),
     }
 
 
@@ -85,6 +88,16 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "unmatched": [
             {"rule": m.rule_id, "function": m.function_id, "reasons": list(m.reasons)}
             for m in delivery.unmatched
+        ],
+        "witnessed": [
+            {
+                "rule": w.rule_id,
+                "outcome": w.outcome,
+                "label": w.label,
+                "subject": w.subject or None,
+                "message": w.message,
+            }
+            for w in delivery.witnessed
         ],
     }
 

@@ -106,6 +106,8 @@ class Delivery:
     schedule: str = ""  # the schedule's expression when a schedule fired, "" for an event
     # When no rule matched: the rules that came nearest, each with the fields that failed.
     unmatched: tuple[Unmatched, ...] = ()
+    # What the witness (drill/witness.py, once a scenario deployed it) saw and did.
+    witnessed: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,13 @@ def _invoke(
 def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Delivery:
     invocations = tuple(_invoke(world, rule, event, output) for rule in matching_rules(event))
     unmatched = () if invocations else tuple(nearest_misses(event))
-    return Delivery(event, invocations, tuple(world.drain_alerts()), unmatched=unmatched)
+    return Delivery(
+        event,
+        invocations,
+        tuple(world.drain_alerts()),
+        unmatched=unmatched,
+        witnessed=_witnessed(world),
+    )
 
 
 def expression(world: World, schedule: Schedule) -> str:
@@ -184,4 +192,14 @@ def fire(world: World, schedule: Schedule, output: HandlerOutput, at: datetime) 
     """The schedule's rule fires: its function gets a Scheduled Event, whatever happened."""
     event = scheduled_event(schedule.rule_name, at)
     invocation = _invoke(world, schedule, event, output)
-    return Delivery(event, (invocation,), tuple(world.drain_alerts()), expression(world, schedule))
+    return Delivery(
+        event,
+        (invocation,),
+        tuple(world.drain_alerts()),
+        expression(world, schedule),
+        _witnessed(world),
+    )
+
+
+def _witnessed(world: World) -> tuple[Any, ...]:
+    return tuple(world.witness.deliver_pending()) if world.witness is not None else ()

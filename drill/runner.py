@@ -124,6 +124,12 @@ def _deviations(
     alerts = [_alert_label(a) for d in deliveries for a in d.alerts]
     if alerts != list(scenario.expected_alerts):
         problems.append(f"alerts {alerts}, expected {list(scenario.expected_alerts)}")
+    if scenario.expected_witness is not None:
+        witnessed = [w.label for d in deliveries for w in d.witnessed if w.outcome == "alerted"]
+        if witnessed != list(scenario.expected_witness):
+            problems.append(
+                f"the witness passed on {witnessed}, expected {list(scenario.expected_witness)}"
+            )
     for attacked, after in zip(states[AFTER_ATTACK], states[AFTER_TRAILGUARD], strict=True):
         if after.invariant and not after.holds:
             problems.append(f"left broken: {after.label} ({after.state})")
@@ -154,6 +160,8 @@ def _deliver(
 
 
 def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
+    if scenario.setup is not None:
+        scenario.setup(world)
     earlier = scenario.prelude(world, output) if scenario.prelude is not None else []
     for attack in scenario.attacks:
         if attack.prepare is not None:

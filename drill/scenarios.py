@@ -70,6 +70,11 @@ class Scenario:
     detected_by: str = BY_EVENT  # BY_SCHEDULE: the events are lost, the schedule fires
     # Set in the event's requestParameters: the names the attack really used.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
+    # Run on the world before anything else (deploys what the scenario needs).
+    setup: Callable[[Any], None] | None = None
+    # What the witness (companions/witness) passes on, as "SEVERITY outcome" of each
+    # alert or "heartbeat healthy|broken"; None: not checked.
+    expected_witness: tuple[str, ...] | None = None
     # Played first (world, output): what happened before this attack, such as earlier
     # events delivered. Returns what went other than expected.
     prelude: Callable[[Any, Any], list[str]] | None = None
@@ -248,13 +253,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         watches=("trailguard-rule",),
         function_id="AlertSelfTamperingFunction",
-        expected_outcomes=(("detected",),),
-        expected_alerts=("CRITICAL detected",),
-        note="trailguard alerts and leaves the rule disabled: the fix is a redeploy by a human "
-        "who has read the alert; the trail's invariants are untouched",
+        expected_outcomes=REPAIRED,
+        expected_alerts=("CRITICAL repaired",),
+        note="trailguard re-enables its rule, verifies it, and sends a CRITICAL that names who "
+        "disabled it; the trail's invariants are untouched",
         request_parameters={"name": WATCHED_RULE},
     ),
     *INTEGRITY,
 )
 
+from drill.scenarios_selfprot import SELFPROT_SCENARIOS  # noqa: E402 (uses the classes above)
+
+SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS)
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

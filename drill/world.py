@@ -129,6 +129,7 @@ class World:
         self.parameters = {**tpl.parameter_defaults(self.template), **(parameters or {})}
         self.trail_name = TRAIL_NAME
         self.trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+        self.witness: Any = None  # drill.witness.Witness once a scenario deploys one
         self._seed_organization()
         self._seed_trail()
         self._deploy_stack()
@@ -274,7 +275,12 @@ class World:
         conditions = {
             "DetectOnly": self.parameters["Mode"] == "detect",
             "HasAlertEmail": bool(self.parameters["AlertEmail"]),
+            "HasChatTopic": self.parameters["ChatNotifications"] == "true",
         }
+        if conditions["HasChatTopic"]:
+            refs["ChatTopic"] = aws_client("sns").create_topic(
+                Name=f"{STACK}-ChatTopic-EXAMPLE", Attributes={"KmsMasterKeyId": key["KeyId"]}
+            )["TopicArn"]
         env = resolve(tpl.global_environment(self.template), refs, atts, conditions)
         self.environment = {k: str(v) for k, v in env.items()}
         self.environment["AWS_REGION"] = REGION
@@ -282,7 +288,8 @@ class World:
         self.environment["POWERTOOLS_METRICS_DISABLED"] = "false"
         self.apply_environment()
         self.capture_baseline()
-        self.drain_alerts()
+        # The capture announces each first baseline, as the deployment's capture would.
+        self.alerts_while_seeding = len(self.drain_alerts())
 
     def apply_environment(self, **overrides: str) -> None:
         """Point this process at the world, as Lambda's environment would."""
@@ -393,6 +400,9 @@ def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
 def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]:
     from moto import mock_aws
 
+    from drill.emulation import alert_path
+
+    alert_path.install()  # SNS with an unusable key, PutEvents across accounts
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
     _CLIENTS.clear()

@@ -75,12 +75,23 @@ echo "== aws-sam-translator transform ($translator_python), then cfn-lint"
 echo "== cfn-lint forwarder/template.yaml"
 "$cfn_lint" forwarder/template.yaml
 
+# Companion stacks (deployed in other accounts), each linted like the main template.
+checkov_files=(-f "$template" -f forwarder/template.yaml)
+for companion in companions/*/template.yaml; do
+  [[ -e "$companion" ]] || continue
+  checkov_files+=(-f "$companion")
+  echo "== sam validate --lint $companion"
+  "$sam_bin" validate --lint --template-file "$companion"
+  echo "== cfn-lint $companion"
+  "$cfn_lint" "$companion"
+done
+
 # checkov: every suppression is in the resource's Metadata with its reason
 # (tests/template/test_template_shape.py checks that each one has a comment).
 checkov_bin="${CHECKOV:-.checkov-venv/bin/checkov}"
 [[ -x "$checkov_bin" ]] || { echo "check-template: checkov not found ($checkov_bin)" >&2; exit 1; }
 echo "== checkov ($checkov_bin)"
 BC_SKIP_MAPPING=TRUE "$checkov_bin" --framework cloudformation --compact --quiet --skip-download \
-  -f "$template" -f forwarder/template.yaml
+  "${checkov_files[@]}"
 
 echo "check-template: OK"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from drill.world import FAKE_CREDENTIALS, World, seeded_world
 
@@ -22,6 +23,15 @@ EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 # No test may reach real AWS: fake credentials before anything creates a client.
 os.environ.update(FAKE_CREDENTIALS)
+
+# CI runs Hypothesis derandomized: the same examples on every run, so a red build is
+# reproducible and never a roll of the dice. Developers keep random exploration (and the
+# example database) unless they ask for the profile: HYPOTHESIS_PROFILE=ci.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from trailguard.domain.trails import (
 from trailguard.engine.remediation import Dependencies
 from trailguard.errors import AwsCallFailed
 from trailguard.ports import BaselineRead, Claim, LedgerEntry, Precondition, RecordedEvent
-from trailguard.render.sns import RenderedAlert, render
+from trailguard.render.fallback import render_safely
+from trailguard.render.sns import RenderedAlert
 from trailguard.settings import Settings
 
 ACCOUNT = "111111111111"
@@ -202,7 +203,7 @@ class RecordingAlertSink:
     rendered: list[RenderedAlert] = field(default_factory=list)
 
     def publish(self, alert: Alert) -> str:
-        message_id = self.publish_rendered(render(alert))
+        message_id = self.publish_rendered(render_safely(alert))
         self.alerts.append(alert)
         return message_id
 

@@ -14,7 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trailguard.domain.alerts import now
 from trailguard.domain.text import clean_text
 from trailguard.engine.capture import capture
-from trailguard.engine.custom_resource import is_custom_resource_request, respond
+from trailguard.engine.custom_resource import (
+    answer_in_time,
+    is_custom_resource_request,
+    respond,
+)
 from trailguard.runtime import dependencies
 
 logger = Logger(service="trailguard")
@@ -37,23 +41,29 @@ def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
     return {"ok": report.ok, **report.as_dict()}
 
 
-@logger.inject_lambda_context(log_event=False)
+# CloudFormation's RequestId names every log line of a deploy-time capture.
+@logger.inject_lambda_context(log_event=False, correlation_id_path="RequestId")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_custom_resource_request(event):
         if event["RequestType"] == "Delete":
             # Baselines outlive the stack (the table is retained): nothing to undo.
             respond(event, "SUCCESS", "baselines retained", {}, PHYSICAL_ID)
             return {"ok": True}
-        try:
+        outcome: dict[str, Any] = {}
+
+        def work() -> tuple[str, str, dict[str, Any]]:
             result = _capture(False, "cloudformation", f"stack {event['RequestType']}")
-        except Exception as exc:
+            outcome.update(result)
+            status = "SUCCESS" if result["ok"] else "FAILED"
+            reason = "; ".join(result["missing"]) or f"captured {len(result['captured'])}"
+            return status, reason, {"Captured": len(result["captured"])}
+
+        try:
+            answer_in_time(event, context, work, PHYSICAL_ID)
+        except Exception:
             logger.exception("baseline capture failed")
-            respond(event, "FAILED", f"baseline capture failed: {exc}", {}, PHYSICAL_ID)
             raise
-        status = "SUCCESS" if result["ok"] else "FAILED"
-        reason = "; ".join(result["missing"]) or f"captured {len(result['captured'])}"
-        respond(event, status, reason, {"Captured": len(result["captured"])}, PHYSICAL_ID)
-        return result
+        return outcome
     if not isinstance(event, dict) or event.get("action") != "capture":
         logger.warning("unknown request, no action")
         return {"ok": False, "reason": "expected a custom resource request or action=capture"}

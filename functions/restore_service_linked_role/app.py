@@ -12,7 +12,8 @@ logger = Logger(service="trailguard")
 metrics = Metrics()
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+# The CloudTrail eventID names every log line of this event (Powertools correlation_id).
+@logger.inject_lambda_context(log_event=False, correlation_id_path="detail.eventID")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle_api_call(event, restore_service_linked_role, metrics)

@@ -27,10 +27,10 @@ def test_every_scenario_end_to_end() -> None:
     ]
     assert run.report["summary"] == {
         "played": len(SCENARIOS),
-        # The denied attempt changed nothing; tampering with trailguard is alerted only.
-        "repaired": len(SCENARIOS) - 2,
+        # The denied attempt changed nothing; everything else is repaired.
+        "repaired": len(SCENARIOS) - 1,
         "repairedBySchedule": 1,  # lost-events
-        "alertOnly": 2,
+        "alertOnly": 1,
         # One each, two for lost-events (trusted access, trail); the duplicate alerts once.
         "alertsDelivered": len(SCENARIOS) + 1,
         "failures": 0,
@@ -38,9 +38,10 @@ def test_every_scenario_end_to_end() -> None:
         "invariantsBroken": 0,
     }
     assert all(check["holds"] for check in run.report["invariants"])
-    # trailguard's disabled rule is shown, left for a redeploy, and is no invariant.
-    [rule] = run.report["observations"]
-    assert (rule["key"], rule["state"], rule["invariant"]) == ("trailguard-rule", "DISABLED", False)
+    # trailguard's rule is re-enabled; it exists only where a scenario deployed it, so it
+    # is checked there and shown at the end, not among every drill's invariants.
+    observed = {c["key"]: (c["state"], c["invariant"]) for c in run.report["observations"]}
+    assert observed == {"trailguard-rule": ("ENABLED", True), "alert-key": ("Enabled", True)}
     assert "trailguard-rule" not in [check["key"] for check in run.report["invariants"]]
     assert "observed    trailguard's rule TrailChanged" in run.readable
     assert "OK: every invariant holds" in run.readable
@@ -83,20 +84,20 @@ def test_lost_events_are_repaired_by_the_schedule() -> None:
         assert expected in run.readable
 
 
-def test_tampering_with_trailguard_is_alerted_and_left_for_a_redeploy() -> None:
+def test_tampering_with_trailguard_is_repaired_and_critical() -> None:
     run = run_drill("--scenario", "tamper-with-trailguard")
 
     assert run.exit_code == EXIT_OK
     play = only_play(run.report)
     [watched] = play["states"]["afterTrailguard"]
-    assert (watched["state"], watched["invariant"]) == ("DISABLED", False)
+    assert (watched["state"], watched["invariant"]) == ("ENABLED", True)
     [delivery] = play["deliveries"]
     [alert] = delivery["alerts"]
     assert alert["severity"] == "CRITICAL"
     assert "TRAILGUARD TAMPERED WITH" in alert["document"]["headline"]
     assert run.report["summary"]["invariantsBroken"] == 0
-    assert "rule OwnRulesChanged -> AlertSelfTamperingFunction: detected" in run.readable
-    assert "ENABLED  DISABLED      DISABLED" in run.readable
+    assert "rule OwnRulesChanged -> AlertSelfTamperingFunction: repaired" in run.readable
+    assert "ENABLED  DISABLED      ENABLED" in run.readable
 
 
 def test_readable_output_is_clean_of_handler_logs_and_metrics() -> None:
@@ -225,7 +226,7 @@ def test_json_report_shape(tmp_path: Path) -> None:
     assert "S3BucketName" in play["states"]["afterAttack"][0]["detail"]
     [delivery] = play["deliveries"]
     [invocation] = delivery["invocations"]
-    assert invocation["metrics"] == ["Outcome_repaired"]
+    assert invocation["metrics"] == ["SecondsToRepair", "Outcome_repaired"]
     assert invocation["handlerSeconds"] > 0
     assert invocation["result"]["outcome"] == "repaired"
     [alert] = delivery["alerts"]

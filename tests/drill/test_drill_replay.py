@@ -224,8 +224,8 @@ def test_trailguard_itself_is_named_as_what_is_checked_not_as_a_status() -> None
 
     [alert] = only_play(run.report)["deliveries"][0]["alerts"]
     assert alert["severity"] == "CRITICAL"
-    assert alert["document"]["invariant"] == "trailguard's own resources checked"
-    assert "CRITICAL | detected | trailguard's own resources checked" in run.readable
+    assert alert["document"]["invariant"] == "trailguard's own resources"
+    assert "CRITICAL | repaired | trailguard's own resources" in run.readable
     assert "intact" not in run.readable
 
 

@@ -156,26 +156,42 @@ def _lost_events(world: World, play: Play) -> None:
 
 def _tamper_with_trailguard(world: World, play: Play) -> None:
     rule = boto3.client("events", region_name="us-east-1").describe_rule(Name=WATCHED_RULE)
-    # trailguard alerts and does not re-enable its rule: the fix is a redeploy.
-    assert rule["State"] == "DISABLED"
+    # trailguard re-enables its rule, verifies it, and alerts CRITICAL.
+    assert rule["State"] == "ENABLED"
     [delivery] = play.deliveries
     assert delivery.event["detail"]["requestParameters"]["name"] == WATCHED_RULE
     [invocation] = delivery.invocations
     assert (invocation.rule_id, invocation.function_id, invocation.outcome) == (
         "OwnRulesChanged",
         "AlertSelfTamperingFunction",
-        "detected",
+        "repaired",
     )
-    assert invocation.actions == []
+    assert invocation.actions == [f"EnableRule {WATCHED_RULE}: ok"]
     alert = _only_alert(play)
-    assert (alert.severity, alert.outcome) == ("CRITICAL", "detected")
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "repaired")
     assert "TRAILGUARD TAMPERED WITH" in alert.document["headline"]
     assert alert.document["resource"] == WATCHED_RULE
     assert alert.document["detectedBy"] == "event"
-    # The trail's invariants were never touched; the disabled rule is not one of them.
     assert all(c.holds for c in check(world))
     [after] = dict(play.states)[AFTER_TRAILGUARD]
-    assert (after.invariant, after.state) == (False, "DISABLED")
+    assert (after.invariant, after.state) == (True, "ENABLED")
+
+
+def _silence_alert_key(world: World, play: Play) -> None:
+    key = world.environment["ALERT_KEY_ARN"]
+    state = boto3.client("kms", region_name="us-east-1").describe_key(KeyId=key.split("/")[-1])
+    assert state["KeyMetadata"]["KeyState"] == "Enabled"
+    [delivery] = play.deliveries
+    [invocation] = delivery.invocations
+    assert invocation.actions == [f"EnableKey {key}: ok"]
+    # On-call got only the CRITICAL sent once the key was enabled again; the witness got
+    # the first one too, which the topic could not deliver.
+    alert = _only_alert(play)
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "repaired")
+    witnessed = [w for w in delivery.witnessed if w.outcome == "alerted"]
+    assert [w.label for w in witnessed] == ["CRITICAL detected", "CRITICAL repaired"]
+    assert all(w.event["account"] == "111111111111" for w in witnessed)
+    assert all(w.subject.startswith("[trailguard witness] CRITICAL") for w in witnessed)
 
 
 AFTERMATH: dict[str, Callable[[World, Play], None]] = {
@@ -189,6 +205,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "duplicate-delivery": _duplicate_delivery,
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
+    "silence-alert-key": _silence_alert_key,
     **INTEGRITY_AFTERMATH,
 }
 
@@ -244,26 +261,23 @@ def test_lost_events_go_unanswered_without_a_schedule(
     assert not world.trusted_access_enabled()
 
 
-def test_re_enabling_trailguards_rule_would_not_be_as_expected(
+def test_a_rule_left_disabled_would_not_be_as_expected(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # trailguard alerts and leaves its disabled rule to a redeploy; the drill says so
-    # if the rule comes back (here: as if the handler had re-enabled it).
+    # trailguard re-enables its disabled rule; the drill says so if the rule stays
+    # disabled (here: as if the handler had only alerted).
     invoke = World.invoke
 
-    def invoke_and_re_enable(self: World, function_id: str, event: Any) -> Any:
+    def invoke_and_disable(self: World, function_id: str, event: Any) -> Any:
         returned = invoke(self, function_id, event)
-        boto3.client("events", region_name="us-east-1").enable_rule(Name=WATCHED_RULE)
+        boto3.client("events", region_name="us-east-1").disable_rule(Name=WATCHED_RULE)
         return returned
 
-    monkeypatch.setattr(World, "invoke", invoke_and_re_enable)
+    monkeypatch.setattr(World, "invoke", invoke_and_disable)
 
     play = _play(world, "tamper-with-trailguard")
 
-    assert play.problems == (
-        "trailguard's rule TrailChanged went from DISABLED to ENABLED: "
-        "trailguard was expected to alert and leave it",
-    )
+    assert play.problems == ("left broken: trailguard's rule TrailChanged (DISABLED)",)
 
 
 def test_weakening_attack_and_its_event_name_the_same_bucket() -> None:

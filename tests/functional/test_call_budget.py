@@ -16,6 +16,9 @@ from trailguard import clients, runtime
 FUNCTION = "RestoreTrailFunction"
 # The minimum (bench/bare.py): StartLogging, GetTrailStatus, Publish.
 MINIMUM = 3
+# Beyond the minimum's alert (engine/destinations.py): the default bus, always, and the
+# account alias on a cold start.
+ALERT_DESTINATION_CALLS = ("PutEvents", "ListAccountAliases")
 
 
 @pytest.fixture
@@ -42,8 +45,17 @@ def test_cold_stop_logging_costs_the_minimum_plus_the_claim(
     result = world.invoke(FUNCTION, fresh(event("stop_logging.json")))
 
     assert result["outcome"] == "repaired"
-    assert calls == ["TransactWriteItems", "StartLogging", "GetTrailStatus", "Publish"]
-    assert len(calls) == MINIMUM + 1
+    # Issue 13: every alert also goes to the default event bus (PutEvents, after the
+    # alert topic), and names the account alias, read once per execution environment.
+    assert calls == [
+        "TransactWriteItems",
+        "StartLogging",
+        "GetTrailStatus",
+        "ListAccountAliases",
+        "Publish",
+        "PutEvents",
+    ]
+    assert len(calls) == MINIMUM + 1 + len(ALERT_DESTINATION_CALLS)
     assert world.is_logging()
     assert [a.severity for a in world.drain_alerts()] == ["HIGH"]
 

@@ -17,7 +17,7 @@ from drill.world import REGION, World
 from tests.functional.helpers import aws
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.domain.trails import TrailRef
-from trailguard_cli.app import main
+from trailguard_cli import main
 
 CALLER = "arn:aws:sts::111111111111:user/moto"  # moto's GetCallerIdentity
 
@@ -185,7 +185,7 @@ def test_reconcile_repairs_and_alerts_as_operator(world: World) -> None:
     [alert] = world.drain_alerts()
     assert alert.outcome == "repaired"
     assert alert.document["detectedBy"] == "operator"
-    assert alert.subject == "[trailguard] HIGH operator: drift repaired and verified"
+    assert alert.subject == "[trailguard] HIGH operator org-trail: drift repaired and verified"
 
     code, out, _ = run("status", *where(world))
     assert code == 0
@@ -205,7 +205,7 @@ def test_refused_alerts_do_not_stop_the_run_and_are_printed(world: World) -> Non
     assert world.is_logging()
     assert out.count("alert NOT published (below)") == 2
     assert "2 alerts could not be published to the alert topic" in out
-    assert "  | [trailguard] HIGH operator: drift repaired and verified" in out
+    assert "  | [trailguard] HIGH operator org-trail: drift repaired and verified" in out
     assert "  | Detected by:   operator" in out
 
     _, out, _ = run("status", *where(world))
@@ -358,6 +358,7 @@ def test_show_json_and_unknown_trail(world: World) -> None:
 
     document = json.loads(out)
     assert code == 0
+    assert document["schema"] == "trailguard.baselines/1"
     [baseline] = document["baselines"]
     assert baseline["trail"] == world.trail_arn
     assert baseline["snapshot"]["settings"]["s3_key_prefix"] == "org"

@@ -38,6 +38,7 @@ def test_disabled_trusted_access_is_reenabled_and_alerted(world: World, event) -
         "invariant": "I1 trusted access for cloudtrail.amazonaws.com",
         "account": "111111111111",
         "event_name": "DisableAWSServiceAccess",
+        "dedup_key": alert.document["dedupKey"],
     }
     assert alert.subject.startswith("[trailguard] HIGH DisableAWSServiceAccess")
 

@@ -15,14 +15,6 @@ import pytest
 from drill.template import load_template
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "sam_tools: runs the SAM CLI, aws-sam-translator and cfn-lint on template.yaml "
-        "(a few seconds; select with -m sam_tools, leave out with -m 'not sam_tools')",
-    )
-
-
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
     return load_template()

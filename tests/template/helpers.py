@@ -40,12 +40,20 @@ def role_id_of(function_props: dict[str, Any]) -> str:
     return str(logical_id)
 
 
+def unconditional(policy: dict[str, Any]) -> dict[str, Any]:
+    """A role's inline policy; for `!If [Condition, policy, AWS::NoValue]`, the policy:
+    what the role holds when the condition is true, the most it can hold."""
+    if "Fn::If" in policy:
+        return dict(policy["Fn::If"][1])
+    return policy
+
+
 def role_statements(resources: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
     """Every statement of a role's inline policies (deep copies)."""
     props = resources[role_id]["Properties"]
     found: list[dict[str, Any]] = []
     for policy in props.get("Policies", []):
-        found.extend(copy.deepcopy(as_list(policy["PolicyDocument"]["Statement"])))
+        found.extend(copy.deepcopy(as_list(unconditional(policy)["PolicyDocument"]["Statement"])))
     return found
 
 

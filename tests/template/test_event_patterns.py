@@ -41,6 +41,20 @@ OWN_RULES = "AlertSelfTamperingFunction/OwnRulesChanged"
 OWN_FUNCTIONS = "AlertSelfTamperingFunction/OwnFunctionsChanged"
 OWN_TOPIC = "AlertSelfTamperingFunction/OwnTopicChanged"
 OWN_TABLES = "AlertSelfTamperingFunction/OwnTablesChanged"
+OWN_ALERT_KEY = "AlertSelfTamperingFunction/OwnAlertKeyChanged"
+OWN_ALARMS = "AlertSelfTamperingFunction/OwnAlarmsChanged"
+OWN_STACK = "AlertSelfTamperingFunction/OwnStackChanged"
+OWN_ROLES = "AlertSelfTamperingFunction/OwnRolesChanged"
+SELF_PROTECTION = (
+    OWN_RULES,
+    OWN_FUNCTIONS,
+    OWN_TOPIC,
+    OWN_TABLES,
+    OWN_ALERT_KEY,
+    OWN_ALARMS,
+    OWN_STACK,
+    OWN_ROLES,
+)
 
 # Every sample event in events/ and the rules that must deliver it. An event
 # file missing here fails test_every_sample_event_is_classified.
@@ -75,6 +89,13 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "update_own_function_by_cloudformation.json": {OWN_FUNCTIONS},
     "delete_alert_topic.json": {OWN_TOPIC},
     "delete_baseline_table.json": {OWN_TABLES},
+    "put_own_rule_disabled.json": {OWN_RULES},
+    "pass_own_role_to_new_function.json": {OWN_FUNCTIONS},
+    "set_alert_subscription_filter_policy.json": {OWN_TOPIC},
+    "disable_alert_key.json": {OWN_ALERT_KEY},
+    "disable_own_alarm_actions.json": {OWN_ALARMS},
+    "update_own_stack.json": {OWN_STACK},
+    "put_own_role_policy.json": {OWN_ROLES},
     "malformed_missing_detail.json": set(),
 }
 MALFORMED = "malformed_missing_detail.json"
@@ -107,10 +128,7 @@ def test_the_template_declares_exactly_the_expected_rules() -> None:
         TRUSTED_ACCESS,
         TRAIL,
         SERVICE_LINKED_ROLE,
-        OWN_RULES,
-        OWN_FUNCTIONS,
-        OWN_TOPIC,
-        OWN_TABLES,
+        *SELF_PROTECTION,
     }
 
 
@@ -305,5 +323,6 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     assert names[SERVICE_LINKED_ROLE] == {"DeleteServiceLinkedRole"}
     assert names[TRAIL] == set(ASPECTS_BY_EVENT) | set(DELEGATED_ADMIN_EVENTS)
     watched = set(SILENCING) | set(ALTERING)
-    for key in (OWN_RULES, OWN_FUNCTIONS, OWN_TOPIC, OWN_TABLES):
+    for key in SELF_PROTECTION:
         assert {base_name(n) for n in names[key]} <= watched, key
+    assert set().union(*({base_name(n) for n in names[key]} for key in SELF_PROTECTION)) == watched

@@ -85,3 +85,35 @@ def test_forwarder_target_retries_and_dead_letters() -> None:
 
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
     assert "DeadLetterConfig" in target
+
+
+def test_forwarder_carries_changes_to_trailguards_roles() -> None:
+    pattern = FORWARDER["Resources"]["ForwardGlobalEvents"]["Properties"]["EventPattern"]
+    [roles_rule] = [r for r in rules() if r.rule_id == "OwnRolesChanged"]
+    assert set(roles_rule.pattern["detail"]["eventName"]) <= set(pattern["detail"]["eventName"])
+    sample = json.loads((ROOT / "events" / "put_own_role_policy.json").read_text())
+    assert matches(pattern, sample)
+
+
+def test_forwarder_alarm_notifies_its_own_encrypted_topic() -> None:
+    resources = FORWARDER["Resources"]
+    alarm = resources["UndeliveredAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    topic = resources["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmKey"}
+    # CloudWatch alarms of this account only may publish, and use the key.
+    [allow] = [
+        s
+        for s in resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    key_statements = resources["AlarmKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert {"Service": "cloudwatch.amazonaws.com"} in [s["Principal"] for s in key_statements]
+
+
+def test_cfn_lint_on_the_forwarder_template() -> None:
+    from tests.template.test_validate import _assert_lint_clean, _cfn_lint, _run
+
+    _assert_lint_clean(_run(_cfn_lint(), ROOT / "forwarder" / "template.yaml"))

@@ -32,13 +32,19 @@ from tests.template.helpers import (
     role_statements,
     statements_granting,
     sub_text,
+    unconditional,
 )
 from trailguard.adapters import (
     baseline_store,
     cloudtrail,
+    cloudwatch,
     delivery_ledger,
+    events,
+    events_rules,
     iam,
+    kms,
     organizations,
+    securityhub,
     signing,
     sns,
 )
@@ -69,8 +75,12 @@ BASELINE_SIGNED = BASELINE_VERIFIED | signing.IAM_ACTIONS_WRITE
 # Allow-listed changes are corroborated in CloudTrail Event history.
 EVENT_HISTORY = frozenset({"cloudtrail:LookupEvents"})
 
+# Every alert goes to the alert topic (and the chat topic), the default event bus and,
+# when turned on, Security Hub, and names the account alias (engine/destinations.py).
+ALERTING = sns.IAM_ACTIONS | events.IAM_ACTIONS | securityhub.IAM_ACTIONS | iam.IAM_ACTIONS_READ
+
 REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
-    "restore_trusted_access": organizations.IAM_ACTIONS | sns.IAM_ACTIONS,
+    "restore_trusted_access": organizations.IAM_ACTIONS | ALERTING,
     # Reads one trail by ARN (never lists trails), rebuilds it, re-enables trusted
     # access first when an organization trail needs it, records the new baseline
     # after an allow-listed change.
@@ -81,11 +91,11 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | EVENT_HISTORY
     # A StopLogging claim checks the trail's baseline in the same transaction.
     | delivery_ledger.IAM_ACTIONS_PRECONDITION
-    | sns.IAM_ACTIONS,
-    "restore_service_linked_role": iam.IAM_ACTIONS | sns.IAM_ACTIONS,
+    | ALERTING,
+    "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
     # Every capture is alerted (sns), and signed.
-    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | sns.IAM_ACTIONS,
+    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | ALERTING,
     # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
@@ -94,9 +104,15 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
     | BASELINE_VERIFIED  # PutItem: puts back the intact version in force
-    | sns.IAM_ACTIONS,
-    # Self-protection (trailguard/protected/trailguard_itself.py) only alerts.
-    "alert_self_tampering": sns.IAM_ACTIONS,
+    | ALERTING
+    # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
+    | kms.IAM_ACTIONS,
+    # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
+    # the alert key, alarm actions and rules of trailguard's own.
+    "alert_self_tampering": ALERTING
+    | kms.IAM_ACTIONS
+    | cloudwatch.IAM_ACTIONS
+    | events_rules.IAM_ACTIONS,
 }
 
 # Granted beyond the adapters' own calls, and why.
@@ -283,7 +299,8 @@ def _policy_documents(resources: dict[str, Any]) -> list[tuple[str, dict[str, An
         for key in ("KeyPolicy", "PolicyDocument", "AssumeRolePolicyDocument"):
             if key in props:
                 found.append((logical_id, props[key]))
-        for policy in props.get("Policies", []) if isinstance(props.get("Policies"), list) else []:
+        for entry in props.get("Policies", []) if isinstance(props.get("Policies"), list) else []:
+            policy = unconditional(entry) if isinstance(entry, dict) else entry
             if isinstance(policy, dict) and "PolicyDocument" in policy:
                 found.append((logical_id, policy["PolicyDocument"]))
     return found
@@ -497,9 +514,15 @@ def test_data_actions_are_scoped_to_trailguard_resources(
         "kms:GenerateDataKey": {"Fn::GetAtt": ["AlertKey", "Arn"]},
         "kms:Decrypt": {"Fn::GetAtt": ["AlertKey", "Arn"]},
     }
+    # The chat topic exists only with ChatNotifications=true.
+    chat_topic = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]}
     for action, resource in expectations.items():
         for granted in _resources_for(statements, action):
-            assert granted == resource, (function_id, action, granted)
+            assert granted == resource or (action == "sns:Publish" and granted == chat_topic), (
+                function_id,
+                action,
+                granted,
+            )
     for statement in statements_granting(statements, "kms:GenerateDataKey"):
         assert _string_equals(statement, "kms:ViaService") == [
             {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}

@@ -62,7 +62,14 @@ def test_attributes_allow_filtering(event: Any) -> None:
 
     assert attributes["severity"] == {"DataType": "String", "StringValue": "HIGH"}
     assert attributes["event_name"]["StringValue"] == "StopLogging"
-    assert set(attributes) == {"severity", "outcome", "invariant", "account", "event_name"}
+    assert set(attributes) == {
+        "severity",
+        "outcome",
+        "invariant",
+        "account",
+        "event_name",
+        "dedup_key",
+    }
 
 
 def test_huge_alert_stays_under_the_sns_limit(event: Any) -> None:

@@ -17,25 +17,19 @@ from trailguard.domain.drift import LiveTrail
 from trailguard.domain.trails import Selectors
 from trailguard.engine.reconciler import reconcile
 from trailguard.errors import AlertNotDelivered, AwsCallFailed
-from trailguard_cli import app as cli
-from trailguard_cli.app import (
-    Check,
-    CliError,
+from trailguard_cli import aws, main
+from trailguard_cli.alerts import OperatorAlerts
+from trailguard_cli.commands.reconcile import format_plan, format_results, reconcile_exit
+from trailguard_cli.commands.status import Check, check_status, format_status, status_exit
+from trailguard_cli.deployment import (
     Deployment,
-    FieldDiff,
     Options,
-    check_status,
-    differences,
-    format_differences,
-    format_plan,
-    format_results,
-    format_status,
-    operator_hint,
     resolve_deployment,
     settings_for,
     stack_configuration,
-    status_exit,
 )
+from trailguard_cli.differences import FieldDiff, differences, format_differences
+from trailguard_cli.errors import CliError, operator_hint
 
 SIGN_IN = "sign in with a role that has it"
 TOPIC = "arn:aws:sns:us-east-1:111111111111:trailguard-AlertTopic-X"
@@ -150,7 +144,7 @@ def test_settings_are_validated_like_the_functions() -> None:
 
 def test_without_a_topic_nothing_can_publish() -> None:
     settings = settings_for(_deployment(topic=""))
-    deps = cli.build_dependencies(settings)
+    deps = aws.build_dependencies(settings)
 
     assert settings.alert_topic_arn == ""
     with pytest.raises(Exception, match="no alert topic"):
@@ -416,17 +410,17 @@ def test_plan_and_results_text() -> None:
         f"  - StartLogging {REF.arn}: ok",
         "  alert published, message id message-1",
     ]
-    assert cli.reconcile_exit(report) == 0
+    assert reconcile_exit(report) == 0
 
 
 # ---------------------------------------------------------------- arguments
 
 
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main([]) == 2
-    assert cli.main(["baseline"]) == 2
-    assert cli.main(["reconcile", "--mode", "bogus"]) == 2
-    assert cli.main(["--help"]) == 0
+    assert main([]) == 2
+    assert main(["baseline"]) == 2
+    assert main(["reconcile", "--mode", "bogus"]) == 2
+    assert main(["--help"]) == 0
     assert "trailguard" in capsys.readouterr().out
 
 
@@ -436,10 +430,10 @@ def test_aws_failure_is_exit_2_with_the_hint(monkeypatch: pytest.MonkeyPatch) ->
     def denied(name: str, region: str) -> dict[str, Any]:
         raise _denied("DescribeStacks", "cloudformation:DescribeStacks")
 
-    monkeypatch.setattr(cli, "describe_stack", denied)
+    monkeypatch.setattr(aws, "describe_stack", denied)
     out, err = io.StringIO(), io.StringIO()
 
-    assert cli.main(["status"], stdout=out, stderr=err) == 2
+    assert main(["status"], stdout=out, stderr=err) == 2
     assert out.getvalue() == ""
     assert err.getvalue().splitlines() == [
         "trailguard: DescribeStacks failed with AccessDenied: no",
@@ -460,7 +454,7 @@ def test_refused_alerts_are_kept_and_the_run_goes_on() -> None:
     deps = make_deps()
     deps.trails.logging[REF] = False  # type: ignore[attr-defined]
     deps.trusted_access.enabled.clear()  # type: ignore[attr-defined]
-    alerts = cli.OperatorAlerts(RefusingTopic())
+    alerts = OperatorAlerts(RefusingTopic())
     deps.alerts = alerts
 
     report = reconcile(deps, "111111111111", detected_by="operator")
@@ -471,6 +465,6 @@ def test_refused_alerts_are_kept_and_the_run_goes_on() -> None:
     ] * 2
     lines = format_results(report, alerts.undelivered)
     assert lines.count("  alert NOT published (below)") == 2
-    assert "  | [trailguard] HIGH operator: drift repaired and verified" in lines
+    assert "  | [trailguard] HIGH operator org-trail: drift repaired and verified" in lines
     document: Any = alerts.undelivered[0].document()
     assert document["alert"]["detectedBy"] == "operator"

@@ -60,7 +60,33 @@ def _client(service: str, region: str) -> Any:
     return session.create_client(service, region_name=region, config=_config())
 
 
+@lru_cache(maxsize=1)
+def _best_effort_config() -> Any:
+    from botocore.config import Config
+
+    # For destinations that must not hold up the invocation (engine/destinations.py):
+    # one retry and short timeouts bound a failing destination to about 15 seconds.
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": 2},
+        connect_timeout=2,
+        read_timeout=5,
+        user_agent_extra=f"trailguard/{__version__}",
+    )
+
+
+def best_effort_client(service: str, region: str) -> Any:
+    with _MAKING:
+        return _best_effort_client(service, region)
+
+
+@lru_cache(maxsize=32)
+def _best_effort_client(service: str, region: str) -> Any:
+    session: Any = _session()
+    return session.create_client(service, region_name=region, config=_best_effort_config())
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto world per test)."""
     _client.cache_clear()
+    _best_effort_client.cache_clear()
     _session.cache_clear()

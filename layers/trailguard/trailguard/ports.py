@@ -155,3 +155,38 @@ class DeliveryLedger(Protocol):
     def hold_alert(self, key: str, rendered: RenderedAlert, summary: dict[str, Any]) -> None: ...
 
     def release(self, key: str) -> None: ...
+
+
+class AlertKey(Protocol):
+    """The alert topic's KMS key (adapters/kms.py)."""
+
+    def state(self, key_id: str) -> str: ...
+
+    def enable(self, key_id: str) -> None: ...
+
+    def cancel_deletion(self, key_id: str) -> None: ...
+
+
+class Alarms(Protocol):
+    """trailguard's CloudWatch alarms (adapters/cloudwatch.py)."""
+
+    def actions_enabled(self, names: list[str]) -> dict[str, bool]: ...
+
+    def enable_actions(self, names: list[str]) -> None: ...
+
+
+class Rules(Protocol):
+    """trailguard's EventBridge rules (adapters/events_rules.py)."""
+
+    def state(self, name: str, bus: str) -> str: ...
+
+    def enable(self, name: str, bus: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class OwnResources:
+    """What self-protection may repair on trailguard itself; the rest is a redeploy."""
+
+    alert_key: AlertKey
+    alarms: Alarms
+    rules: Rules

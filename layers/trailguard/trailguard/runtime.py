@@ -7,18 +7,28 @@ from functools import lru_cache
 
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.adapters.cloudwatch import AlarmsGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
+from trailguard.adapters.events_rules import RulesGateway
 from trailguard.adapters.iam import IamGateway
+from trailguard.adapters.kms import KmsKeyGateway
 from trailguard.adapters.organizations import OrganizationsGateway
 from trailguard.adapters.signing import KmsSigner
 from trailguard.adapters.sns import SnsAlertSink
+from trailguard.adapters.witness import WitnessAlertSink
+from trailguard.engine.destinations import Metric, build_publisher, powertools_metric
 from trailguard.engine.remediation import Dependencies
-from trailguard.ports import AlertSink
+from trailguard.ports import AlertSink, OwnResources
 from trailguard.settings import Settings, get_settings
 
 
-def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> Dependencies:
-    """The real adapters for `settings`: the functions' wiring, and the CLI's."""
+def build_dependencies(
+    settings: Settings, alerts: AlertSink | None = None, metric: Metric | None = None
+) -> Dependencies:
+    """The real adapters for `settings`: the functions' wiring, and the CLI's.
+
+    Without `alerts`, alerts go to every destination the settings name
+    (engine/destinations.py); the command line passes its own alert topic."""
     ledger = None
     if settings.ledger_table_name:
         ledger = DynamoDeliveryLedger(settings.ledger_table_name, settings.region)
@@ -33,8 +43,21 @@ def build_dependencies(settings: Settings, alerts: AlertSink | None = None) -> D
             settings.region,
             KmsSigner(settings.signing_key_id, settings.region),
         ),
-        alerts=alerts or SnsAlertSink(settings.alert_topic_arn),
+        alerts=alerts or build_publisher(settings, metric, topic=_alert_sink(settings)),
+        own=OwnResources(
+            alert_key=KmsKeyGateway(settings.region),
+            alarms=AlarmsGateway(settings.region),
+            rules=RulesGateway(settings.region),
+        ),
     )
+
+
+def _alert_sink(settings: Settings) -> AlertSink:
+    topic = SnsAlertSink(settings.alert_topic_arn)
+    if settings.witness_bus_arn:
+        # Out of band: the witness account hears every alert, whatever the topic does.
+        return WitnessAlertSink(topic, settings.witness_bus_arn, settings.stack_name)
+    return topic
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +67,7 @@ def dependencies() -> Dependencies:
         logging.getLogger("trailguard").warning(
             "LEDGER_TABLE_NAME is not set: duplicate deliveries are not suppressed"
         )
-    return build_dependencies(settings)
+    return build_dependencies(settings, metric=powertools_metric)
 
 
 def reset() -> None:

@@ -17,7 +17,12 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:*-]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
+_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]{1,256}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+_EVENT_BUS = re.compile(
+    r"^([\w.-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.-]{1,256})$"
+)
 
 
 class SettingsError(ValueError):
@@ -36,6 +41,13 @@ class Settings:
     detect_only: bool
     alert_on_other_service_principals: bool
     stack_name: str = ""  # names trailguard's own resources (self-protection)
+    alert_key_arn: str = ""  # the alert topic's KMS key, watched and repaired (self-protection)
+    witness_bus_arn: str = ""  # '' : no witness; else every alert and heartbeat go there too
+    # Alert destinations besides the alert topic (engine/destinations.py).
+    alert_event_bus: str = "default"  # every alert is also put on this bus
+    chat_topic_arn: str = ""  # '' sends no chat notifications
+    security_hub_findings: bool = False
+    log_group_name: str = ""  # the function's log group, linked from alerts
     signing_key_id: str = ""  # KMS HMAC key of the baselines ('' : reads report it, CRITICAL)
 
     @property
@@ -95,8 +107,36 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         detect_only=_flag(env, "DETECT_ONLY", False),
         alert_on_other_service_principals=_flag(env, "ALERT_ON_OTHER_SERVICE_PRINCIPALS", False),
         stack_name=_stack_name(env),
+        alert_key_arn=_optional(env, "ALERT_KEY_ARN", _KEY_ARN, "a KMS key ARN"),
+        witness_bus_arn=_optional(env, "WITNESS_BUS_ARN", _BUS_ARN, "an event bus ARN"),
+        alert_event_bus=_event_bus(env),
+        chat_topic_arn=_chat_topic(env),
+        security_hub_findings=_flag(env, "SECURITY_HUB_FINDINGS", False),
+        # Set by Lambda: the function's log group (its LoggingConfig's, when it has one).
+        log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME", "").strip()[:512],
         signing_key_id=env.get("BASELINE_SIGNING_KEY_ID", "").strip(),
     )
+
+
+def _chat_topic(env: Mapping[str, str]) -> str:
+    chat = env.get("CHAT_TOPIC_ARN", "").strip()
+    if chat and not _TOPIC_ARN.match(chat):
+        raise SettingsError(f"CHAT_TOPIC_ARN is not an SNS topic ARN: {chat!r}")
+    return chat
+
+
+def _event_bus(env: Mapping[str, str]) -> str:
+    bus = env.get("ALERT_EVENT_BUS", "").strip() or "default"
+    if not _EVENT_BUS.match(bus):
+        raise SettingsError(f"ALERT_EVENT_BUS is not an event bus name or ARN: {bus!r}")
+    return bus
+
+
+def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not pattern.match(value):
+        raise SettingsError(f"{name} is not {what}: {value!r}")
+    return value
 
 
 def _stack_name(env: Mapping[str, str]) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from trailguard.domain.text import clean_text
 from trailguard.errors import AwsCallFailed
 
 T = TypeVar("T")
@@ -36,6 +37,12 @@ _HINTS = {
     "management account",
     "TrailAlreadyExistsException": "a trail with this name already exists (possibly in another "
     "region): inspect it before deleting anything",
+    # SNS's codes when the topic's key is unusable (Publish API reference).
+    "KMSDisabled": "the alert topic's KMS key is disabled: enable it (kms:EnableKey); until "
+    "then no alert or alarm reaches on-call (the witness, if deployed, has them)",
+    "KMSInvalidState": "the alert topic's KMS key cannot be used (pending deletion?): cancel "
+    "the deletion (kms:CancelKeyDeletion) and enable the key",
+    "KMSNotFound": "the alert topic's KMS key does not exist: redeploy trailguard",
     "ThrottlingException": "AWS throttled the call after retries: the next delivery or the "
     "scheduled reconciler will try again",
     "TooManyRequestsException": "AWS throttled the call after retries: the next delivery or the "
@@ -60,7 +67,8 @@ def translated(operation: str, iam_action: str) -> Iterator[None]:
     except ClientError as exc:
         error: dict[str, Any] = dict(exc.response.get("Error", {}))
         code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message", ""))[:300]
+        # AWS error messages echo request values (names, ARNs): shown as cleaned text.
+        message = clean_text(str(error.get("Message", "")), 300)
         raise AwsCallFailed(
             operation, code, message, hint_for(operation, code, iam_action)
         ) from exc
@@ -68,7 +76,7 @@ def translated(operation: str, iam_action: str) -> Iterator[None]:
         raise AwsCallFailed(
             operation,
             type(exc).__name__,
-            str(exc)[:300],
+            clean_text(str(exc), 300),
             "AWS could not be reached after retries: the next delivery or the scheduled "
             "reconciler will try again",
         ) from exc

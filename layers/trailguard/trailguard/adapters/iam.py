@@ -14,6 +14,8 @@ from trailguard import clients
 from trailguard.adapters.aws_errors import call
 
 IAM_ACTIONS = frozenset({"iam:ListRoles", "iam:CreateServiceLinkedRole"})
+# The account alias, shown in alerts (engine/destinations.py) by every alerting function.
+IAM_ACTIONS_READ = frozenset({"iam:ListAccountAliases"})
 
 
 class IamGateway:
@@ -38,3 +40,13 @@ class IamGateway:
             self._client().create_service_linked_role,
             AWSServiceName=service_name,
         )
+
+    def account_alias(self) -> str:
+        """The account's alias ('' when it has none: an account has at most one)."""
+        response = call(
+            "ListAccountAliases",
+            "iam:ListAccountAliases",
+            self._client().list_account_aliases,
+        )
+        aliases = response.get("AccountAliases") or []
+        return str(aliases[0]) if aliases else ""

@@ -41,6 +41,19 @@ class ActionRecord:
 
 
 @dataclass(frozen=True)
+class AlertContext:
+    """Where the alert comes from: filled in by the publisher, once per cold start.
+
+    Services build alerts without it; destinations use it for links and names.
+    """
+
+    stack_name: str = ""
+    account_alias: str = ""  # iam:ListAccountAliases; '' when the account has none
+    function_region: str = ""  # where trailguard runs (its log group, Security Hub)
+    log_group: str = ""  # the function's log group (AWS_LAMBDA_LOG_GROUP_NAME)
+
+
+@dataclass(frozen=True)
 class Alert:
     severity: Severity
     outcome: Outcome
@@ -57,6 +70,7 @@ class Alert:
     manual_action: str = ""
     detail: str = ""
     repaired_at: datetime | None = None
+    context: AlertContext = AlertContext()
 
     @property
     def seconds_to_repair(self) -> float | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trailguard.domain.text import clean_text
+from trailguard.domain.text import clean_json, clean_text
 from trailguard.errors import InvalidEvent
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -25,12 +25,18 @@ SOURCES = {
     "aws.lambda": "lambda.amazonaws.com",
     "aws.sns": "sns.amazonaws.com",
     "aws.dynamodb": "dynamodb.amazonaws.com",
+    # the alert path and the stack itself (issue 10, item 6)
+    "aws.kms": "kms.amazonaws.com",
+    "aws.cloudwatch": "monitoring.amazonaws.com",
+    "aws.cloudformation": "cloudformation.amazonaws.com",
 }
-_EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_ERROR_CODE = re.compile(r"^[\w.:-]{1,128}$")
+# Matched with fullmatch and re.ASCII: `$` alone would accept a trailing newline, and
+# `\d` or `\w` alone would accept any script's digits and letters.
+_EVENT_ID = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
+_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}", re.ASCII)
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d", re.ASCII)
+_ERROR_CODE = re.compile(r"[\w.:-]{1,128}", re.ASCII)
 _MAX_PARAMETERS = 64
 
 
@@ -71,6 +77,8 @@ class ApiCallEvent:
     user_agent: str
     error_code: str
     error_message: str
+    # Cleaned whole at parse time (domain/text.py clean_json): every string in it is safe
+    # to show, however deep.
     request_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,7 +86,8 @@ class ApiCallEvent:
         return bool(self.error_code)
 
     def parameter(self, name: str, limit: int = 2048) -> str:
-        """A string request parameter, or '' when absent or not a string."""
+        """A string request parameter (cleaned at parse time), or '' when absent, not a
+        string, or longer than `limit` (a value cut by the cleaner is always longer)."""
         value = self.request_parameters.get(name)
         if not isinstance(value, str) or len(value) > limit:
             return ""
@@ -134,21 +143,21 @@ def parse_api_call_event(raw: object) -> ApiCallEvent:
         raise InvalidEvent("detail.eventSource does not match the event source")
 
     event_id = detail.get("eventID")
-    if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
         raise InvalidEvent("detail.eventID is missing or malformed")
     event_name = detail.get("eventName")
-    if not isinstance(event_name, str) or not _EVENT_NAME.match(event_name):
+    if not isinstance(event_name, str) or not _EVENT_NAME.fullmatch(event_name):
         raise InvalidEvent("detail.eventName is missing or malformed")
     region = detail.get("awsRegion")
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
         raise InvalidEvent("detail.awsRegion is missing or not a region")
     account = detail.get("recipientAccountId", raw.get("account"))
-    if not isinstance(account, str) or not _ACCOUNT.match(account):
+    if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
         raise InvalidEvent("recipientAccountId is missing or not an account id")
 
     error_code = detail.get("errorCode")
     if error_code is not None and (
-        not isinstance(error_code, str) or not _ERROR_CODE.match(error_code)
+        not isinstance(error_code, str) or not _ERROR_CODE.fullmatch(error_code)
     ):
         raise InvalidEvent("detail.errorCode is malformed")
     parameters = detail.get("requestParameters")
@@ -169,5 +178,5 @@ def parse_api_call_event(raw: object) -> ApiCallEvent:
         user_agent=_text(detail, "userAgent", 256),
         error_code=error_code or "",
         error_message=_text(detail, "errorMessage", 512),
-        request_parameters=parameters,
+        request_parameters=clean_json(parameters),
     )

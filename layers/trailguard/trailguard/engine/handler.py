@@ -110,10 +110,12 @@ def handle_api_call(
         },
     )
     deps = deps or dependencies()
+    try:
+        checked = _precondition(precondition, event, deps)
+    except InvalidEvent as exc:
+        return rejected(str(exc), metrics)
     ledger = _Ledger(deps.ledger, f"{event.event_source}/{event.event_id}", metrics)
-    entry = _claim_and_prefetch(
-        ledger, _precondition(precondition, event, deps), prefetch, event, deps
-    )
+    entry = _claim_and_prefetch(ledger, checked, prefetch, event, deps)
     if entry is not None and entry.claim is not Claim.NEW:
         return _repeat(entry, deps, ledger, metrics)
 
@@ -173,12 +175,12 @@ def _claim_and_prefetch(
 def _precondition(
     precondition: PreconditionOf | None, event: ApiCallEvent, deps: Dependencies
 ) -> Precondition | None:
-    if precondition is None or deps.ledger is None:
+    """What the claim must also check; raises InvalidEvent for an event the service
+    would reject, so that a bad input is rejected before any write, the claim included."""
+    if precondition is None:
         return None
-    try:
-        return precondition(event, deps)
-    except InvalidEvent:
-        return None  # the service rejects the event itself, with its reason
+    found = precondition(event, deps)
+    return found if deps.ledger is not None else None
 
 
 def _repeat(

@@ -25,11 +25,12 @@ from trailguard.ports import (
     BaselineStore,
     DeliveryLedger,
     EventRecords,
+    OwnResources,
     ServiceLinkedRoles,
     Trails,
     TrustedAccess,
 )
-from trailguard.render.sns import render
+from trailguard.render.fallback import render_safely
 from trailguard.settings import Settings
 
 logger = logging.getLogger("trailguard")
@@ -58,6 +59,8 @@ class Dependencies:
     # Reads made for this invocation alongside the ledger claim (engine/handler.py),
     # by key; emptied at the start of every invocation, so never stale.
     prefetched: dict[str, Any] = field(default_factory=dict)
+    # trailguard's own alert key, alarms and rules (protected/trailguard_itself.py).
+    own: OwnResources | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def notify(deps: Dependencies, alert: Alert) -> str:
         )
         if isinstance(exc, AlertNotDelivered):
             raise
-        raise AlertNotDelivered(str(exc), render(alert)) from exc
+        raise AlertNotDelivered(str(exc), render_safely(alert)) from exc
 
 
 def report_only(

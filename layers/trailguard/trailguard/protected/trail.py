@@ -83,13 +83,21 @@ def trail_named_in(event: ApiCallEvent) -> TrailRef:
     return TrailRef.parse(raw, event.region, event.account_id)
 
 
-def baseline_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition | None:
-    """For StopLogging with no ProtectedTrailNames: "the trail has a baseline" is checked
-    in the delivery ledger's claim, so that a cold incident costs the minimum's calls
-    plus one. The answer then decides `is_protected` without a read of its own."""
+def checked_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition | None:
+    """Before the delivery ledger's claim: an event this service would reject is rejected
+    now (InvalidEvent), so that a bad input causes no write at all, the claim included.
+
+    For StopLogging with no ProtectedTrailNames, "the trail has a baseline" is checked in
+    the claim itself, so that a cold incident costs the minimum's calls plus one; the
+    answer then decides `is_protected` without a read of its own."""
+    if event.event_name in DELEGATED_ADMIN_EVENTS:
+        return None
+    if event.event_name not in ASPECTS_BY_EVENT:
+        raise InvalidEvent(f"{event.event_name} is not a trail change trailguard handles")
+    ref = trail_named_in(event)
     if event.event_name != "StopLogging" or deps.settings.protected_trail_names:
         return None
-    return deps.baselines.existence_check(trail_named_in(event))
+    return deps.baselines.existence_check(ref)
 
 
 _TRUSTED_ACCESS = "trusted_access"

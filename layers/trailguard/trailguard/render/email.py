@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from trailguard.domain.alerts import Alert
+from trailguard.render import content
 
 
 def _quoted(value: str) -> str:
@@ -18,9 +19,14 @@ def email_text(alert: Alert) -> str:
         "",
         f"Invariant:     {alert.invariant}",
         f"Resource:      {alert.resource}",
-        f"Account:       {alert.account_id}   Region: {alert.region}",
+        f"Account:       {content.account_label(alert)}   Region: {alert.region}",
         f"Detected by:   {alert.detected_by}",
     ]
+    if alert.context.stack_name:
+        lines.append(f"Stack:         {alert.context.stack_name}")
+    technique = content.technique(alert)
+    lines.append(f"ATT&CK:        {technique.id} {technique.name}")
+    lines.append(f"Dedup key:     {content.dedup_key(alert)}")
     event = alert.event
     if event is not None:
         lines += [
@@ -48,4 +54,10 @@ def email_text(alert: Alert) -> str:
         lines += ["", alert.detail]
     if alert.manual_action:
         lines += ["", "MANUAL ACTION NEEDED", f"  {alert.manual_action}"]
+    steps = [s for s in content.next_steps(alert) if s != alert.manual_action]
+    if steps:
+        lines += ["", "Next steps"] + [f"  - {step}" for step in steps]
+    links = content.links(alert)
+    if links:
+        lines += ["", "Links"] + [f"  {name}: {url}" for name, url in links.items()]
     return "\n".join(lines) + "\n"

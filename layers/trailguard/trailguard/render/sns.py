@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from trailguard.domain.alerts import Alert
 from trailguard.domain.text import ascii_line
+from trailguard.render import content
 from trailguard.render.document import alert_document
 from trailguard.render.email import email_text
 
@@ -28,7 +29,11 @@ class RenderedAlert:
 
 
 def subject_for(alert: Alert) -> str:
-    name = alert.event.event_name if alert.event else alert.detected_by
+    # An alert no event triggered (the schedule) names the resource instead of a call.
+    if alert.event is not None:
+        name = alert.event.event_name
+    else:
+        name = f"{alert.detected_by} {content.short_resource(alert)}"
     text = ascii_line(f"[trailguard] {alert.severity.value} {name}: {alert.headline}", 10_000)
     if len(text) <= SUBJECT_LIMIT:
         return text
@@ -63,6 +68,8 @@ def render(alert: Alert) -> RenderedAlert:
         "invariant": alert.invariant,
         "account": alert.account_id,
         "event_name": alert.event.event_name if alert.event else alert.detected_by,
+        # Subscribers (a PagerDuty or Opsgenie integration) can filter and group on it.
+        "dedup_key": content.dedup_key(alert),
     }
     return RenderedAlert(
         subject=subject_for(alert),
