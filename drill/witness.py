@@ -114,6 +114,7 @@ class Witness:
         self.trailguard_account = trailguard_account
         self._names = {
             "TrailguardAccountId": trailguard_account,
+            "TrailguardStackName": str(template["Parameters"]["TrailguardStackName"]["Default"]),
             "AWS::Partition": "aws",
             "AWS::AccountId": AUDIT_ACCOUNT,
             "AWS::Region": REGION,

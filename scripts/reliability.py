@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import random
 import sys
+import textwrap
 import time
 import warnings
 from collections import Counter
@@ -325,6 +326,7 @@ class FuzzFigures:
     inputs: int = 0
     rejected: int = 0
     crashed: int = 0
+    failed_loudly: int = 0  # RemediationFailed after its CRITICAL alert: Lambda retries
     rejected_writes: list[Call] = field(default_factory=list)
     accepted_writes: list[Call] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -363,6 +365,8 @@ def _inputs_for(function_id: str, rng: random.Random, count: int) -> Iterator[An
 
 
 def fuzz(world: World, recorder: CallRecorder, function_id: str, count: int) -> FuzzFigures:
+    from trailguard.errors import RemediationFailed
+
     figures = FuzzFigures(function_id)
     rng = random.Random(f"{SEED}-{function_id}")
     for raw in _inputs_for(function_id, rng, count):
@@ -371,8 +375,11 @@ def fuzz(world: World, recorder: CallRecorder, function_id: str, count: int) -> 
         try:
             result = invoke_quietly(world, function_id, raw)
         except Exception as exc:
-            figures.crashed += 1
-            figures.notes.append(f"{function_id}: {type(exc).__name__}: {exc!r}"[:200])
+            if isinstance(exc, RemediationFailed) and alerts_published(recorder.since(mark)):
+                figures.failed_loudly += 1
+            else:
+                figures.crashed += 1
+                figures.notes.append(f"{function_id}: {type(exc).__name__}: {exc!r}"[:200])
         made = writes(recorder.since(mark))
         figures.inputs += 1
         if _rejected(function_id, result):
@@ -772,18 +779,24 @@ def render(report: Report) -> str:
         "",
         f"Bad input: {sum(f.inputs for f in report.fuzz)} inputs over all six functions "
         f"(seed {SEED})",
-        f"  {'function':<34} {'inputs':>6} {'rejected':>8} {'crashed':>7}  writes for rejected",
+        f"  {'function':<34} {'inputs':>6} {'rejected':>8} {'crashed':>7} {'loud':>5}  "
+        "writes for rejected",
     ]
     for f in report.fuzz:
         lines.append(
-            f"  {f.function_id:<34} {f.inputs:>6} {f.rejected:>8} {f.crashed:>7}  "
+            f"  {f.function_id:<34} {f.inputs:>6} {f.rejected:>8} {f.crashed:>7} "
+            f"{f.failed_loudly:>5}  "
             f"{_counts(by_action(f.rejected_writes))}"
         )
     accepted = [call for f in report.fuzz for call in f.accepted_writes]
     lines += [
+        "  (loud: a valid input whose repair could not be verified raised after its CRITICAL",
+        "  alert, so that Lambda retries it)",
         f"  inputs still valid after mutation: {sum(f.inputs - f.rejected for f in report.fuzz)}; "
         "their writes:",
-        f"    {_counts(by_action(accepted))}",
+        *textwrap.wrap(
+            _counts(by_action(accepted)), 88, initial_indent="    ", subsequent_indent="    "
+        ),
         "",
         f"Duplicate deliveries, spread over {processes} worker processes against one moto server",
         f"  {'attack':<36} {'deliveries':>10} {'repairs seen':>12} {'alerts published':>16} "

@@ -14,7 +14,10 @@
    takes the bus's ARN. The event arrives on that bus with the sender's account
    in its `account` field. Without a statement that admits the sender the call is
    refused with AccessDeniedException. moto looks the bus name up in the caller's
-   own account instead, and never reads a bus policy on PutEvents.
+   own account instead, and never reads a bus policy on PutEvents. The emulation
+   decides on the statement's principal (the account); it does not evaluate the
+   statement's conditions, since moto's caller is no role (the template tests check
+   the witness policy's conditions as written).
 
 `install()` patches moto's backends in place, once per process: every client
 (trailguard's, the drill's attacker, the tests) then sees AWS's behaviour.

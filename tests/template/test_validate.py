@@ -246,7 +246,9 @@ def test_cfn_lint_catches_a_limit_only_the_transform_shows(tmp_path: Path) -> No
 def test_check_template_script_passes() -> None:
     if output := checked_by_make():
         assert "== checkov" in output
-        assert output.rstrip().endswith("check-template: OK")
+        assert "\ncheck-template: OK\n" in output
+        # Then the IAM-definitions check (scripts/check_iam.py), its last line.
+        assert output.rstrip().splitlines()[-1].endswith(": OK")
         return
     _sam()  # fails with the way to install it when the SAM CLI is missing
     result = _run("bash", ROOT / "scripts" / "check-template.sh")

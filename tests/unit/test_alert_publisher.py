@@ -223,3 +223,24 @@ def test_optional_destinations_use_bounded_clients() -> None:
     assert bounded.retries["total_max_attempts"] == 2 < patient.retries["total_max_attempts"]
     assert (bounded.connect_timeout, bounded.read_timeout) == (2, 5)
     assert clients.best_effort_client("sns", "us-east-1") is not clients.client("sns", "us-east-1")
+
+
+def test_a_renderer_that_raises_costs_its_destination_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trailguard.engine import destinations
+
+    def broken(alert: Alert) -> Any:
+        raise ValueError("renderer bug")
+
+    monkeypatch.setattr(destinations, "alert_event", broken)
+    monkeypatch.setattr(destinations, "chat_message", broken)
+    journal = Journal()
+
+    assert publisher(journal).publish(ALERT) == "sns-id"
+
+    assert _names(journal) == ["alias", "sns", "securityhub"]
+    assert [name for name, _, _ in journal.metrics] == [
+        "AlertDestinationFailed_EventBridge",
+        "AlertDestinationFailed_Chat",
+    ]

@@ -31,7 +31,15 @@ def test_bus_policy_admits_only_trailguards_account_and_its_events() -> None:
         "ForAllValues:StringEquals": {
             "events:source": ["trailguard"],
             "events:detail-type": ["trailguard alert", "trailguard heartbeat"],
-        }
+        },
+        # trailguard's roles only: CloudFormation names them after the stack.
+        "ArnLike": {
+            "aws:PrincipalArn": {
+                "Fn::Sub": (
+                    "arn:${AWS::Partition}:iam::${TrailguardAccountId}:role/${TrailguardStackName}-*"
+                )
+            }
+        },
     }
     policies = [r for r in RESOURCES.values() if r["Type"] == "AWS::Events::EventBusPolicy"]
     assert len(policies) == 1, "one statement, nothing else admitted"
@@ -164,3 +172,14 @@ def test_cfn_lint_on_the_witness_template() -> None:
     from tests.template.test_validate import _assert_lint_clean, _cfn_lint, _run
 
     _assert_lint_clean(_run(_cfn_lint(), PATH))
+
+
+def test_the_witness_knows_self_tampering_by_trailguards_own_name_for_it() -> None:
+    """The witness recognises self-tampering alerts by their `invariant`: if trailguard
+    renames it, the witness's rule and handler must follow, or they go deaf."""
+    from drill.witness import handler_module
+    from trailguard.protected.trailguard_itself import INVARIANT
+
+    rule = RESOURCES["WitnessFunction"]["Properties"]["Events"]["SelfTamperingAlerts"]
+    assert rule["Properties"]["Pattern"]["detail"]["invariant"] == [INVARIANT]
+    assert handler_module().SELF_TAMPERING == INVARIANT

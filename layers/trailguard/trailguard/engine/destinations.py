@@ -112,19 +112,21 @@ class AlertPublisher:
     def _others(self, alert: Alert) -> None:
         settings = self.settings
         put_event, chat, findings = self.put_event, self.chat, self.findings
+        # Each destination renders inside its guard: a renderer that raises costs that
+        # destination only, never the alert topic's answer.
         if put_event is not None:
-            event = alert_event(alert)
-            self._guarded(
-                "EventBridge",
-                alert,
-                lambda: put_event(
+
+            def to_bus() -> str:
+                event = alert_event(alert)
+                return put_event(
                     settings.alert_event_bus,
                     event.source,
                     event.detail_type,
                     event.detail,
                     settings.region,
-                ),
-            )
+                )
+
+            self._guarded("EventBridge", alert, to_bus)
         if chat is not None:
             self._guarded("Chat", alert, lambda: chat.publish_notification(chat_message(alert)))
         if findings is not None:
