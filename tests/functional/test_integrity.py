@@ -284,3 +284,43 @@ def test_same_drift_by_another_actor_is_not_damped(world: World, event: Any) -> 
     assert result["outcome"] == "repaired"
     [alert] = world.drain_alerts()
     assert alert.document["actor"]["arn"] != "arn:aws:iam::111111111111:root"
+
+
+# ------------------------------------------ the signing key, the table policy
+
+
+def _self_tampering(sample: str, name: str, **parameters: Any) -> dict[str, Any]:
+    from tests.conftest import load_event
+
+    event = fresh(load_event(sample))
+    event["detail"]["eventName"] = name
+    event["detail"]["requestParameters"] = parameters
+    return event
+
+
+@pytest.mark.parametrize("name", ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"])
+def test_a_change_to_the_signing_key_is_critical(world: World, name: str) -> None:
+    key_id = world.signing_key_arn.rsplit("/", 1)[1]
+    event = _self_tampering("disable_alert_key.json", name, keyId=key_id)
+
+    result = world.invoke("AlertSelfTamperingFunction", event)
+
+    assert result["outcome"] == "detected"
+    [alert] = world.drain_alerts()
+    assert alert.severity == "CRITICAL"
+    assert "baseline signing key" in alert.document["headline"]
+    assert alert.document["resource"] == world.signing_key_arn
+
+
+@pytest.mark.parametrize("name", ["PutResourcePolicy", "DeleteResourcePolicy"])
+def test_a_change_to_the_baseline_tables_policy_is_critical(world: World, name: str) -> None:
+    arn = f"arn:aws:dynamodb:{REGION}:111111111111:table/{world.table_name}"
+    event = _self_tampering("delete_baseline_table.json", name, resourceArn=arn)
+
+    result = world.invoke("AlertSelfTamperingFunction", event)
+
+    assert result["outcome"] == "detected"
+    [alert] = world.drain_alerts()
+    assert alert.severity == "CRITICAL"
+    assert "resource policy" in alert.document["headline"]
+    assert alert.document["resource"] == world.table_name

@@ -71,6 +71,10 @@ SILENCING = {
     "SetSubscriptionAttributes": "a subscription's attributes (such as its filter policy) "
     "were changed",
     "DeleteTable": "a table was deleted",
+    "PutResourcePolicy": "a table's resource policy was changed: the baseline table refuses "
+    "writes by anyone but trailguard only through it",
+    "DeleteResourcePolicy": "a table's resource policy was deleted: anyone allowed by IAM "
+    "may now write the baselines",
     "DisableKey": "the alert topic's KMS key was disabled: no alert or alarm can be delivered",
     "ScheduleKeyDeletion": "the alert topic's KMS key was scheduled for deletion: no alert or "
     "alarm can be delivered",
@@ -312,8 +316,27 @@ def _key_repair(deps: Dependencies, what: str, pending_deletion: bool) -> Findin
     )
 
 
+_SIGNING_KEY = {
+    "DisableKey": "the baseline signing key was disabled: no baseline can be verified, so "
+    "no trail can be rebuilt or reverted",
+    "ScheduleKeyDeletion": "the baseline signing key was scheduled for deletion: every "
+    "baseline becomes unverifiable",
+    "PutKeyPolicy": "the baseline signing key's policy was changed: someone else may now "
+    "sign baselines",
+}
+
+
 def _key(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
     key = event.parameter("keyId", 2048)
+    if is_alert_key(key, deps.settings.signing_key_id):
+        # No repair: only a human can tell a deliberate key change from an attack.
+        return Finding(
+            _SIGNING_KEY[name],
+            deps.settings.signing_key_id,
+            True,
+            manual_action="restore the key (EnableKey, CancelKeyDeletion) or its policy from "
+            "template.yaml (BaselineSigningKey); redeploy trailguard",
+        )
     alert_key = deps.settings.alert_key_arn
     if not is_alert_key(key, alert_key):
         return None
@@ -392,7 +415,9 @@ def _role(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
 
 
 def _table(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
-    table = event.parameter("tableName", 512)
+    # PutResourcePolicy and DeleteResourcePolicy name the table by ARN.
+    arn = event.parameter("resourceArn", 1024)
+    table = event.parameter("tableName", 512) or arn.partition(":table/")[2].split("/")[0]
     return (
         Finding(SILENCING[name], table, True) if is_ours(table, deps.settings.stack_name) else None
     )
