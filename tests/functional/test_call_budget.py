@@ -45,16 +45,12 @@ def test_cold_stop_logging_costs_the_minimum_plus_the_claim(
     result = world.invoke(FUNCTION, fresh(event("stop_logging.json")))
 
     assert result["outcome"] == "repaired"
-    # Issue 13: every alert also goes to the default event bus (PutEvents, after the
-    # alert topic), and names the account alias, read once per execution environment.
-    assert calls == [
-        "TransactWriteItems",
-        "StartLogging",
-        "GetTrailStatus",
-        "ListAccountAliases",
-        "Publish",
-        "PutEvents",
-    ]
+    # Issue 13: every alert also goes to the default event bus (PutEvents, at the same
+    # time as the alert topic), and names the account alias, read once per execution
+    # environment on a background thread while the repair waits on AWS.
+    repair = ["TransactWriteItems", "StartLogging", "GetTrailStatus", "Publish"]
+    assert [c for c in calls if c in repair] == repair
+    assert sorted(c for c in calls if c not in repair) == ["ListAccountAliases", "PutEvents"]
     assert len(calls) == MINIMUM + 1 + len(ALERT_DESTINATION_CALLS)
     assert world.is_logging()
     assert [a.severity for a in world.drain_alerts()] == ["HIGH"]

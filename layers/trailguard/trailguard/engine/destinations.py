@@ -16,16 +16,23 @@ when the alert was first published.
 The publisher also fills in each alert's context (stack, account alias, log group),
 reading the account alias once per execution environment, and records the alert's
 repair times as metrics for the dashboard.
+
+None of this may lengthen a repair: `prepare()` (called when an event arrives) reads
+the alias and makes the destinations' clients on a background thread, while the repair
+waits on AWS; the alert topic and the other destinations are then called at the same
+time.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from trailguard.concurrency import together
 from trailguard.domain.alerts import Alert, AlertContext, Outcome, now
 from trailguard.domain.text import clean_text
 from trailguard.render.asff import asff_finding
@@ -80,30 +87,64 @@ class AlertPublisher:
     account_alias: Callable[[], str] = lambda: ""
     metric: Metric = _no_metric
     clock: Callable[[], datetime] = now
+    # Makes the destinations' AWS clients (CPU: their service models), ahead of need.
+    warm_up: Callable[[], None] = lambda: None
     _context: AlertContext | None = field(default=None, init=False)
+    _prepared: threading.Thread | None = field(default=None, init=False)
+    _starting: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _reading: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def prepare(self) -> None:
+        """Once per execution environment: the alias and the clients, on a background
+        thread, so that the first alert finds them ready."""
+        with self._starting:
+            if self._prepared is None:
+                self._prepared = threading.Thread(target=self._prepare, daemon=True)
+                self._prepared.start()
+
+    def _prepare(self) -> None:
+        try:
+            self.warm_up()
+        except Exception as exc:  # only a head start: publish makes what it needs
+            logger.info("alert destinations not prepared ahead", extra={"error": str(exc)})
+        self._read_context()
 
     def context(self) -> AlertContext:
-        if self._context is None:
-            try:
-                alias = clean_text(self.account_alias(), 63)
-            except Exception as exc:
-                # The alias is a nicety: an alert without it is still an alert.
-                logger.warning("account alias not read", extra={"error": str(exc)})
-                alias = ""
-            self._context = AlertContext(
-                stack_name=self.settings.stack_name,
-                account_alias=alias,
-                function_region=self.settings.region,
-                log_group=self.settings.log_group_name,
-            )
-        return self._context
+        prepared = self._prepared
+        if prepared is not None and prepared is not threading.current_thread():
+            prepared.join()
+        return self._read_context()
+
+    def _read_context(self) -> AlertContext:
+        with self._reading:
+            if self._context is None:
+                self._context = self._new_context()
+            return self._context
+
+    def _new_context(self) -> AlertContext:
+        try:
+            alias = clean_text(self.account_alias(), 63)
+        except Exception as exc:
+            # The alias is a nicety: an alert without it is still an alert.
+            logger.warning("account alias not read", extra={"error": str(exc)})
+            alias = ""
+        return AlertContext(
+            stack_name=self.settings.stack_name,
+            account_alias=alias,
+            function_region=self.settings.region,
+            log_group=self.settings.log_group_name,
+        )
 
     def publish(self, alert: Alert) -> str:
         alert = replace(alert, context=self.context())
         try:
-            return self.topic.publish(alert)
+            # The topic and the others at the same time; only the topic's failure raises
+            # (the others are guarded), once both are done.
+            sent = together(
+                {"topic": lambda: self.topic.publish(alert), "others": lambda: self._others(alert)}
+            )
+            return str(sent["topic"])
         finally:
-            self._others(alert)
             self._record_times(alert)
 
     def publish_rendered(self, rendered: RenderedAlert) -> str:
@@ -186,4 +227,12 @@ def build_publisher(
         findings=SecurityHubFindings(settings.region) if settings.security_hub_findings else None,
         account_alias=IamGateway().account_alias,
         metric=metric or _no_metric,
+        warm_up=lambda: _warm_clients(settings),
     )
+
+
+def _warm_clients(settings: Settings) -> None:
+    from trailguard import clients
+
+    for service in ("sns", "events"):
+        clients.client(service, settings.region)

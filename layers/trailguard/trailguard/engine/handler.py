@@ -110,6 +110,11 @@ def handle_api_call(
         },
     )
     deps = deps or dependencies()
+    # The alert's context and clients are made on a background thread while the repair
+    # waits on AWS (engine/destinations.py); a sink without the need has no `prepare`.
+    prepare = getattr(deps.alerts, "prepare", None)
+    if callable(prepare):
+        prepare()
     try:
         checked = _precondition(precondition, event, deps)
     except InvalidEvent as exc:
