@@ -130,12 +130,115 @@ def _alert_key(world: World) -> Check:
     return Check("alert-key", "trailguard's alert topic key", state == "Enabled", state)
 
 
+def _same(a: Any, b: Any) -> bool:
+    import json
+
+    return bool(json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True))
+
+
+def _aws_error(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _policy_gaps(live: dict[str, Any], seeded: dict[str, Any]) -> list[str]:
+    """What an auditor would point at: a statement of the seeded policy for CloudTrail
+    or for the account's administrators that is missing, or a Deny that was not there.
+    Other statements are the owner's business, not the delivery's."""
+    present = live.get("Statement", [])
+    needed = [
+        s
+        for s in seeded["Statement"]
+        if s["Effect"] == "Allow"
+        and (
+            s["Principal"].get("Service") == "cloudtrail.amazonaws.com"
+            or (str(s["Principal"].get("AWS", "")).endswith(":root") and s["Action"] == "kms:*")
+        )
+    ]
+    missing = [s["Sid"] for s in needed if not any(_same(s, p) for p in present)]
+    denies = [
+        p.get("Sid", "?")
+        for p in present
+        if p.get("Effect") == "Deny" and not any(_same(p, s) for s in seeded["Statement"])
+    ]
+    return [f"{sid} missing" for sid in missing] + [f"new Deny {sid}" for sid in denies]
+
+
+def _delivery_bucket(world: World) -> Check:
+    """The bucket as seeded: present, versioned, CloudTrail's statements, no new
+    Deny, the seven-year lifecycle rule only."""
+    import json
+
+    from drill.world import LOG_BUCKET
+
+    label = f"I8 delivery bucket (account {world.chain_account})"
+    s3 = world.chain_client("s3")
+    try:
+        s3.head_bucket(Bucket=LOG_BUCKET)
+    except Exception as exc:
+        if _aws_error(exc) in ("404", "NoSuchBucket"):
+            return Check("delivery-bucket", label, False, "DELETED")
+        raise
+    problems = []
+    if s3.get_bucket_versioning(Bucket=LOG_BUCKET).get("Status") != "Enabled":
+        problems.append("versioning not enabled")
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=LOG_BUCKET)["Policy"])
+    except Exception as exc:
+        if _aws_error(exc) != "NoSuchBucketPolicy":
+            raise
+        policy = {}
+    problems += _policy_gaps(policy, world.bucket_policy())
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=LOG_BUCKET)["Rules"]
+    except Exception as exc:
+        if _aws_error(exc) != "NoSuchLifecycleConfiguration":
+            raise
+        rules = []
+    if not _same(rules, [world.lifecycle_rule()]):
+        problems.append("lifecycle differs")
+    if problems:
+        return Check("delivery-bucket", label, False, "BROKEN", "; ".join(problems))
+    return Check("delivery-bucket", label, True, "matches")
+
+
+def _delivery_key(world: World) -> Check:
+    import json
+
+    label = f"I8 delivery key (account {world.chain_account})"
+    kms = world.chain_client("kms")
+    key = kms.describe_key(KeyId=world.trail_key_arn)["KeyMetadata"]
+    problems = [] if key["KeyState"] == "Enabled" else [f"key {key['KeyState']}"]
+    document = kms.get_key_policy(KeyId=world.trail_key_arn, PolicyName="default")["Policy"]
+    policy = json.loads(document)
+    problems += _policy_gaps(policy, world.key_policy())
+    if problems:
+        state = "DISABLED" if key["KeyState"] != "Enabled" else "BROKEN"
+        return Check("delivery-key", label, False, state, "; ".join(problems))
+    return Check("delivery-key", label, True, "enabled")
+
+
+def _delivery_log_group(world: World) -> Check:
+    from drill.world import TRAIL_LOG_GROUP, TRAIL_LOG_RETENTION_DAYS, aws_client
+
+    label = "I8 trail log group"
+    groups = aws_client("logs").describe_log_groups(logGroupNamePrefix=TRAIL_LOG_GROUP)
+    found = [g for g in groups["logGroups"] if g["logGroupName"] == TRAIL_LOG_GROUP]
+    if not found:
+        return Check("delivery-log-group", label, False, "DELETED")
+    if found[0].get("retentionInDays") != TRAIL_LOG_RETENTION_DAYS:
+        return Check("delivery-log-group", label, False, "RETENTION CHANGED")
+    return Check("delivery-log-group", label, True, "present")
+
+
 INVARIANTS: dict[str, Callable[[World], Check]] = {
     "trusted-access": _trusted_access,
     "service-linked-role": _service_linked_role,
     "trail-exists": _trail_exists,
     "trail-logging": _trail_logging,
     "trail-baseline": _trail_baseline,
+    "delivery-bucket": _delivery_bucket,
+    "delivery-key": _delivery_key,
+    "delivery-log-group": _delivery_log_group,
 }
 OBSERVATIONS: dict[str, Callable[[World], Check]] = {
     "trailguard-rule": _watched_rule,

@@ -169,7 +169,8 @@ def _invoke(
 
 
 def deliver(world: World, event: dict[str, Any], output: HandlerOutput) -> Delivery:
-    invocations = tuple(_invoke(world, rule, event, output) for rule in matching_rules(event))
+    rules = [rule for rule in matching_rules(event) if world.receives(rule, event)]
+    invocations = tuple(_invoke(world, rule, event, output) for rule in rules)
     unmatched = () if invocations else tuple(nearest_misses(event))
     return Delivery(
         event,

@@ -12,7 +12,7 @@ from drill.handler_output import HandlerOutput
 from drill.invariants import EVERY_CHECK, Check, check
 from drill.routing import SCHEDULE, Delivery, Invocation, deliver, fire, schedules
 from drill.scenarios import BY_EVENT, BY_SCHEDULE, Scenario
-from drill.world import DeliveredAlert, World, seeded_world
+from drill.world import LOG_ARCHIVE_LAYOUT, DeliveredAlert, World, seeded_world
 
 EXIT_OK = 0
 EXIT_INVARIANT_BROKEN = 1
@@ -216,7 +216,7 @@ def run_plays(
     output = HandlerOutput()
     started_at, started = event_time(now()), time.perf_counter()
     plays = []
-    with output.captured(), seeded_world() as world:
+    with output.captured(), seeded_world(layout=LOG_ARCHIVE_LAYOUT) as world:
         setup_seconds = time.perf_counter() - started
         output.take()  # the seeding's own logs (baseline capture) belong to no play
         for step in steps:

@@ -265,4 +265,6 @@ SCENARIOS: tuple[Scenario, ...] = (
 from drill.scenarios_selfprot import SELFPROT_SCENARIOS  # noqa: E402 (uses the classes above)
 
 SCENARIOS = (*SCENARIOS, *SELFPROT_SCENARIOS)
+SCENARIOS += __import__("drill.scenarios_archive", fromlist=["SCENARIOS"]).SCENARIOS
+
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}

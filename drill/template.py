@@ -54,6 +54,8 @@ class Rule:
     pattern: dict[str, Any]
     code_uri: str
     handler: str
+    event_bus: Any = "default"  # EventBusName, intrinsic functions unresolved
+    state: Any = "ENABLED"  # State, intrinsic functions unresolved
 
     @property
     def module(self) -> str:
@@ -114,6 +116,8 @@ def rules(template: dict[str, Any] | None = None) -> list[Rule]:
             pattern=json.loads(json.dumps(event["Pattern"])),
             code_uri=props["CodeUri"].rstrip("/"),
             handler=handler_of(props, template),
+            event_bus=event.get("EventBusName", "default"),
+            state=event.get("State", "ENABLED"),
         )
         for function_id, rule_id, event, props in function_events("EventBridgeRule", template)
     ]

@@ -27,6 +27,18 @@ REGION = "us-east-1"
 TRAIL_NAME = "org-trail"
 LOG_BUCKET = f"org-trail-logs-{ACCOUNT}"
 STACK = "trailguard"
+# Where the trail's bucket and key live: the management account itself, or the
+# log-archive account with the companion stack (companions/log-archive/template.yaml).
+MANAGEMENT_LAYOUT = "management"
+LOG_ARCHIVE_LAYOUT = "log-archive"
+# moto draws key ids at random; the trail's key gets a fixed one so that the sample
+# events in events/ can name it, as CloudTrail's records name the real key.
+TRAIL_KEY_ID = "4f1d5c2a-8b3e-4c6f-9a7d-2e5b8c1f0a93"
+TRAIL_LOG_GROUP = "org-trail"
+TRAIL_LOG_RETENTION_DAYS = 365
+# The log-archive account's administrator, the attacker of the chain scenarios there.
+ARCHIVE_ADMIN_ROLE = "OrganizationAccountAccessRole"
+COMPANION_TEMPLATE = tpl.ROOT / "companions" / "log-archive" / "template.yaml"
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -34,11 +46,16 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    # One account for a moto server (the bench, make reliability). The in-process world
+    # (seeded_world) takes it out: there every account is its own.
     "MOTO_ACCOUNT_ID": ACCOUNT,
 }
+# True inside seeded_world: moto in this process keeps accounts apart.
+_MULTI_ACCOUNT: list[bool] = [False]
 
 
 _CLIENTS: dict[tuple[str, str], Any] = {}
+_ACCOUNT_CLIENTS: dict[tuple[str, str, str], Any] = {}
 
 
 def aws_client(service: str, region: str = REGION) -> Any:
@@ -52,6 +69,28 @@ def aws_client(service: str, region: str = REGION) -> Any:
         session: Any = _CLIENTS[("", "")]
         _CLIENTS[(service, region)] = session.client(service, region_name=region)
     return _CLIENTS[(service, region)]
+
+
+def account_client(service: str, account: str, region: str = REGION) -> Any:
+    """A client acting in `account`: the management account's own clients, or, for
+    another account, its administrator's session (moto keeps each account's resources
+    apart and gives an assumed role's credentials to the role's account)."""
+    import boto3
+
+    if account == ACCOUNT:
+        return aws_client(service, region)
+    if (service, region, account) not in _ACCOUNT_CLIENTS:
+        credentials = aws_client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{ARCHIVE_ADMIN_ROLE}",
+            RoleSessionName="admin",
+        )["Credentials"]
+        session: Any = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        _ACCOUNT_CLIENTS[(service, region, account)] = session.client(service, region_name=region)
+    return _ACCOUNT_CLIENTS[(service, region, account)]
 
 
 @dataclass(frozen=True)
@@ -101,7 +140,11 @@ def resolve(
     if isinstance(value, dict) and len(value) == 1:
         ((key, arg),) = value.items()
         if key == "Ref":
-            return refs[arg]
+            return NO_VALUE if arg == "AWS::NoValue" else refs[arg]
+        if key == "Fn::Select":
+            return resolve(arg[1], refs, atts, conditions)[int(arg[0])]
+        if key == "Fn::Split":
+            return str(resolve(arg[1], refs, atts, conditions)).split(arg[0])
         if key == "Fn::GetAtt":
             return atts[".".join(arg)]
         if key == "Fn::If":
@@ -117,39 +160,188 @@ def resolve(
     if isinstance(value, dict):
         return {k: resolve(v, refs, atts, conditions) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(v, refs, atts, conditions) for v in value]
+        resolved = [resolve(v, refs, atts, conditions) for v in value]
+        return [v for v in resolved if v is not NO_VALUE]
     return value
+
+
+NO_VALUE = object()  # !Ref AWS::NoValue: the list item is left out
+_ACTIVE: list[World] = []
+
+
+def active_world() -> World:
+    """The world being played (an attack in its log-archive account needs to know it)."""
+    return _ACTIVE[0]
 
 
 class World:
     """The seeded account. Create it inside moto's mock_aws()."""
 
-    def __init__(self, parameters: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, parameters: Mapping[str, str] | None = None, layout: str = MANAGEMENT_LAYOUT
+    ) -> None:
         self.template = tpl.load_template()
         self.parameters = {**tpl.parameter_defaults(self.template), **(parameters or {})}
         self.trail_name = TRAIL_NAME
         self.trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL_NAME}"
+        self.layout = layout
+        # The account that owns the trail's bucket and key.
+        self.chain_account = LOG_ARCHIVE_ACCOUNT if layout == LOG_ARCHIVE_LAYOUT else ACCOUNT
+        self.companion_rules: list[dict[str, Any]] = []
+        _ACTIVE[:] = [self]
         self.witness: Any = None  # drill.witness.Witness once a scenario deploys one
         self._seed_organization()
+        if layout == LOG_ARCHIVE_LAYOUT:
+            self.parameters["LogArchiveAccountId"] = LOG_ARCHIVE_ACCOUNT
+            self.parameters["OrganizationId"] = self.organization_id
+            self._deploy_companion()
         self._seed_trail()
         self._deploy_stack()
 
     # ------------------------------------------------------------ the account
     def _seed_organization(self) -> None:
         org = aws_client("organizations")
-        org.create_organization(FeatureSet="ALL")
+        self.organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         org.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
         aws_client("iam").create_service_linked_role(AWSServiceName="cloudtrail.amazonaws.com")
 
-    def _seed_trail(self) -> None:
-        s3 = aws_client("s3")
+    def chain_client(self, service: str) -> Any:
+        """A client in the account that owns the trail's bucket and key."""
+        return account_client(service, self.chain_account)
+
+    def _seed_chain(self) -> None:
+        """The trail's bucket and key as the CloudTrail User Guide asks for an
+        organization trail, plus what a real log bucket carries besides: a TLS-only
+        deny and a statement for an unrelated reader, which repairs must keep."""
+        # Typed as Any: moto's modules do not export what is patched here.
+        kms_models: Any = importlib.import_module("moto.kms.models")
+        s3 = self.chain_client("s3")
         s3.create_bucket(Bucket=LOG_BUCKET)
-        self.trail_key_arn = aws_client("kms").create_key(Description="org trail")["KeyMetadata"][
-            "Arn"
-        ]
+        s3.put_bucket_versioning(Bucket=LOG_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(
+            Bucket=LOG_BUCKET,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        s3.put_bucket_policy(Bucket=LOG_BUCKET, Policy=json.dumps(self.bucket_policy()))
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=LOG_BUCKET, LifecycleConfiguration={"Rules": [self.lifecycle_rule()]}
+        )
+        generate = kms_models.generate_key_id
+        kms_models.generate_key_id = lambda multi_region=False: TRAIL_KEY_ID
+        try:
+            self.trail_key_arn = self.chain_client("kms").create_key(
+                Description="org trail", Policy=json.dumps(self.key_policy())
+            )["KeyMetadata"]["Arn"]
+        finally:
+            kms_models.generate_key_id = generate
+
+    def _cloudtrail_condition(self) -> dict[str, Any]:
+        return {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+
+    def bucket_policy(self) -> dict[str, Any]:
+        bucket = f"arn:aws:s3:::{LOG_BUCKET}"
+        write = {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": self.trail_arn}
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AWSCloudTrailAclCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket,
+                    "Condition": self._cloudtrail_condition(),
+                },
+                {
+                    "Sid": "AWSCloudTrailWrite",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket}/org/AWSLogs/{ACCOUNT}/*",
+                    "Condition": {"StringEquals": write},
+                },
+                {
+                    "Sid": "AWSCloudTrailOrganizationWrite",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket}/org/AWSLogs/{self.organization_id}/*",
+                    "Condition": {"StringEquals": write},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket, f"{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Sid": "AuditorsRead",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{AUDIT_ACCOUNT}:root"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket}/*",
+                },
+            ],
+        }
+
+    @staticmethod
+    def lifecycle_rule() -> dict[str, Any]:
+        return {
+            "ID": "KeepSevenYears",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "org/"},
+            "Expiration": {"Days": 2557},
+        }
+
+    def key_policy(self) -> dict[str, Any]:
+        return {
+            "Version": "2012-10-17",
+            "Id": "org-trail-key",
+            "Statement": [
+                {
+                    "Sid": "EnableIAMUserPermissions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{self.chain_account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowCloudTrailToEncryptLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceArn": self.trail_arn},
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": (
+                                f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+                            )
+                        },
+                    },
+                },
+                {
+                    "Sid": "AllowCloudTrailToDescribeKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                },
+            ],
+        }
+
+    def _seed_trail(self) -> None:
+        self._seed_chain()
         logs = aws_client("logs")
-        logs.create_log_group(logGroupName="org-trail")
-        self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:org-trail:*"
+        logs.create_log_group(logGroupName=TRAIL_LOG_GROUP)
+        logs.put_retention_policy(
+            logGroupName=TRAIL_LOG_GROUP, retentionInDays=TRAIL_LOG_RETENTION_DAYS
+        )
+        self.trail_log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{TRAIL_LOG_GROUP}:*"
         self.trail_logs_role_arn = aws_client("iam").create_role(
             RoleName="CloudTrailToCloudWatchLogs",
             AssumeRolePolicyDocument=json.dumps(
@@ -272,11 +464,7 @@ class World:
         )["Attributes"]["QueueArn"]
         aws_client("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
-        conditions = {
-            "DetectOnly": self.parameters["Mode"] == "detect",
-            "HasAlertEmail": bool(self.parameters["AlertEmail"]),
-            "HasChatTopic": self.parameters["ChatNotifications"] == "true",
-        }
+        conditions = self.conditions()
         if conditions["HasChatTopic"]:
             refs["ChatTopic"] = aws_client("sns").create_topic(
                 Name=f"{STACK}-ChatTopic-EXAMPLE", Attributes={"KmsMasterKeyId": key["KeyId"]}
@@ -291,11 +479,96 @@ class World:
         # The capture announces each first baseline, as the deployment's capture would.
         self.alerts_while_seeding = len(self.drain_alerts())
 
+    def conditions(self) -> dict[str, bool]:
+        """The template's conditions with the world's parameters (those the drill needs)."""
+        return {
+            "DetectOnly": self.parameters["Mode"] == "detect",
+            "HasAlertEmail": bool(self.parameters["AlertEmail"]),
+            "HasChatTopic": self.parameters["ChatNotifications"] == "true",
+            "HasLogArchive": bool(self.parameters.get("LogArchiveAccountId")),
+            "InGlobalEventsRegion": REGION == "us-east-1",
+        }
+
+    # ------------------------------------------------------------ the companion
+    def _companion_parameters(self) -> dict[str, str]:
+        template = tpl.load_template(COMPANION_TEMPLATE)
+        return {
+            **tpl.parameter_defaults(template),
+            "TrailguardAccountId": ACCOUNT,
+            "TrailguardStackName": STACK,
+            "TrailguardEventBusArn": (
+                f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{STACK}-log-archive-events"
+            ),
+            "OrganizationId": self.organization_id,
+            "TrailBucketName": LOG_BUCKET,
+            "TrailKeyArn": f"arn:aws:kms:{REGION}:{LOG_ARCHIVE_ACCOUNT}:key/{TRAIL_KEY_ID}",
+            "RoleName": self.parameters["LogArchiveRoleName"],
+            "ForwarderRoleName": self.parameters["LogArchiveForwarderRoleName"],
+        }
+
+    def _deploy_companion(self) -> None:
+        """companions/log-archive/template.yaml in the log-archive account: its roles
+        with the trust and policies the template declares, and its forwarding rules'
+        patterns (the drill routes the account's events through them)."""
+        template = tpl.load_template(COMPANION_TEMPLATE)
+        refs: dict[str, str] = {
+            **self._companion_parameters(),
+            "AWS::AccountId": LOG_ARCHIVE_ACCOUNT,
+            "AWS::Region": REGION,
+            "AWS::Partition": "aws",
+        }
+        conditions = {"HasKey": bool(refs["TrailKeyArn"])}
+        iam = account_client("iam", LOG_ARCHIVE_ACCOUNT)
+        for resource in template["Resources"].values():
+            raw = resource.get("Properties", {})
+            if resource["Type"] == "AWS::IAM::Role":
+                props = resolve(raw, refs, {}, conditions)
+                iam.create_role(
+                    RoleName=props["RoleName"],
+                    AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+                )
+                for policy in props.get("Policies", []):
+                    iam.put_role_policy(
+                        RoleName=props["RoleName"],
+                        PolicyName=policy["PolicyName"],
+                        PolicyDocument=json.dumps(policy["PolicyDocument"]),
+                    )
+            elif (
+                resource["Type"] == "AWS::Events::Rule"
+                and resolve(raw["State"], refs, {}, conditions) == "ENABLED"
+            ):
+                # Only the pattern: the targets are the bus and queue, which the drill's
+                # routing stands for.
+                self.companion_rules.append(resolve(raw["EventPattern"], refs, {}, conditions))
+
+    # ------------------------------------------------------------ event routing
+    def forwarded_by_companion(self, event: Mapping[str, Any]) -> bool:
+        from drill.patterns import matches
+
+        return any(matches(pattern, dict(event)) for pattern in self.companion_rules)
+
+    def receives(self, rule: Any, event: Mapping[str, Any]) -> bool:
+        """Whether `rule` (drill.template.Rule), deployed with the world's parameters,
+        gets `event`: an enabled rule on the default bus gets the management account's
+        own events; one on the log-archive bus gets what the companion forwards."""
+        buses = {"LogArchiveEventsBus": "LogArchiveEventsBus", "ForwardedEventsBus": "forwarded"}
+        conditions = self.conditions()
+        if resolve(rule.state, buses, {}, conditions) != "ENABLED":
+            return False
+        bus = resolve(rule.event_bus, buses, {}, conditions)
+        detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+        account = event.get("account") or (detail or {}).get("recipientAccountId") or ACCOUNT
+        if bus == "LogArchiveEventsBus":
+            return account == LOG_ARCHIVE_ACCOUNT and self.forwarded_by_companion(event)
+        return bool(account == ACCOUNT)
+
     def apply_environment(self, **overrides: str) -> None:
         """Point this process at the world, as Lambda's environment would."""
         from trailguard import runtime
 
         os.environ.update(FAKE_CREDENTIALS)
+        if _MULTI_ACCOUNT[0]:
+            os.environ.pop("MOTO_ACCOUNT_ID", None)
         os.environ.update(self.environment)
         os.environ.update(overrides)
         runtime.reset()
@@ -397,19 +670,34 @@ def load_event(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 @contextmanager
-def seeded_world(parameters: Mapping[str, str] | None = None) -> Iterator[World]:
+def seeded_world(
+    parameters: Mapping[str, str] | None = None, layout: str = MANAGEMENT_LAYOUT
+) -> Iterator[World]:
     from moto import mock_aws
 
     from drill.emulation import alert_path
 
     alert_path.install()  # SNS with an unusable key, PutEvents across accounts
+    core_models: Any = importlib.import_module("moto.core.models")
+    iam_models: Any = importlib.import_module("moto.iam.models")
+
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
+    # MOTO_ACCOUNT_ID would put every call in one account, an assumed role's too; the
+    # default account instead is the one credentials of no other account land in.
+    os.environ.pop("MOTO_ACCOUNT_ID", None)
+    defaults = (core_models.DEFAULT_ACCOUNT_ID, iam_models.DEFAULT_ACCOUNT_ID)
+    core_models.DEFAULT_ACCOUNT_ID = iam_models.DEFAULT_ACCOUNT_ID = ACCOUNT
     _CLIENTS.clear()
+    _ACCOUNT_CLIENTS.clear()
+    _MULTI_ACCOUNT[0] = True
     try:
         with mock_aws():
-            yield World(parameters)
+            yield World(parameters, layout)
     finally:
+        _MULTI_ACCOUNT[0] = False
         _CLIENTS.clear()
+        _ACCOUNT_CLIENTS.clear()
+        core_models.DEFAULT_ACCOUNT_ID, iam_models.DEFAULT_ACCOUNT_ID = defaults
         os.environ.clear()
         os.environ.update(saved)

@@ -63,7 +63,12 @@ def build_dependencies(settings: Settings) -> Dependencies:
     """The functions' adapters (runtime.build_dependencies). The command line handles
     no EventBridge deliveries, so its settings carry no delivery ledger."""
     topic = SnsAlertSink(settings.alert_topic_arn) if settings.alert_topic_arn else None
-    return runtime.build_dependencies(settings, topic or NoAlertTopic())
+    deps = runtime.build_dependencies(settings, topic or NoAlertTopic())
+    # The bucket and key may be in the log-archive account, whose companion role trusts
+    # only trailguard's functions: the chain is theirs to check (and a capture here keeps
+    # the chain the last baseline recorded, engine/capture.py).
+    deps.chain = None
+    return deps
 
 
 # ---------------------------------------------------------------- trailguard itself

@@ -36,6 +36,7 @@ def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
         reason=reason,
         replace_existing=replace,
         announce=deps.alerts,  # every capture is alerted, with its diff and who asked
+        chains=deps.chain,
     )
     logger.info("baseline capture", extra=report.as_dict())
     return {"ok": report.ok, **report.as_dict()}

@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trailguard.engine.handler import handle_api_call
-from trailguard.protected.trail import checked_with_claim, protect_trail, reads_for_recreate
+from trailguard.protected.trail import checked_with_claim, protect_trail, reads_with_claim
 
 logger = Logger(service="trailguard")
 metrics = Metrics()
@@ -21,5 +21,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         protect_trail,
         metrics,
         precondition=checked_with_claim,
-        prefetch=reads_for_recreate,
+        prefetch=reads_with_claim,
     )

@@ -31,8 +31,9 @@ def test_every_scenario_end_to_end() -> None:
         "repaired": len(SCENARIOS) - 1,
         "repairedBySchedule": 1,  # lost-events
         "alertOnly": 1,
-        # One each, two for lost-events (trusted access, trail); the duplicate alerts once.
-        "alertsDelivered": len(SCENARIOS) + 1,
+        # One each, two for lost-events (trusted access, trail) and for bucket-deleted
+        # (the repair, and the CRITICAL that its log files are gone); the duplicate once.
+        "alertsDelivered": len(SCENARIOS) + 2,
         "failures": 0,
         "unexpected": 0,
         "invariantsBroken": 0,
@@ -239,6 +240,9 @@ def test_json_report_shape(tmp_path: Path) -> None:
         "trail-exists",
         "trail-logging",
         "trail-baseline",
+        "delivery-bucket",
+        "delivery-key",
+        "delivery-log-group",
     ]
 
 

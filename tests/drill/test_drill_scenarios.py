@@ -15,7 +15,7 @@ from drill.routing import SCHEDULE, schedules
 from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
 from drill.scenarios import BY_NAME, BY_SCHEDULE, SCENARIOS, Scenario
 from drill.template import rules
-from drill.world import DeliveredAlert, World, load_event
+from drill.world import LOG_ARCHIVE_ACCOUNT, DeliveredAlert, World, load_event, resolve
 from tests.drill.test_drill_integrity import INTEGRITY_AFTERMATH
 
 RECONCILE_RULE_ARN = (
@@ -207,6 +207,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "tamper-with-trailguard": _tamper_with_trailguard,
     "silence-alert-key": _silence_alert_key,
     **INTEGRITY_AFTERMATH,
+    **__import__("tests.drill.aftermath_archive", fromlist=["AFTERMATH"]).AFTERMATH,
 }
 
 
@@ -237,7 +238,17 @@ def test_template_routes_each_sample_to_the_expected_function(scenario: Scenario
     assert scenario.sample is not None
     sample = load_event(EVENTS_DIR / scenario.sample)
 
-    assert [r.function_id for r in rules() if r.matches(sample)] == [scenario.function_id]
+    # The rules of the bus the event lands on in the drill's world: the log-archive
+    # account's events reach trailguard through the companion, on the log-archive bus.
+    conditions = {"HasLogArchive": True, "InGlobalEventsRegion": True}
+    names = {"LogArchiveEventsBus": "LogArchiveEventsBus", "ForwardedEventsBus": "forwarded"}
+    bus = "LogArchiveEventsBus" if sample["account"] == LOG_ARCHIVE_ACCOUNT else "default"
+    routed = [
+        r.function_id
+        for r in rules()
+        if r.matches(sample) and resolve(r.event_bus, names, {}, conditions) == bus
+    ]
+    assert routed == [scenario.function_id]
 
 
 def test_the_template_schedules_the_function_lost_events_expect() -> None:

@@ -248,7 +248,9 @@ def test_reconcile_in_detect_mode_alerts_only(world: World) -> None:
 
 def test_failed_repair_is_exit_1_with_the_manual_action_alerted(world: World) -> None:
     aws("cloudtrail").delete_trail(Name=world.trail_name)
-    aws("s3").delete_bucket(Bucket="org-trail-logs-111111111111")
+    # Not the bucket: the reconciler recreates it first (protected/delivery_chain.py).
+    # The trail's SNS topic is nothing trailguard restores, and CreateTrail needs it.
+    aws("sns").delete_topic(TopicArn=world.trail_topic_arn)
 
     code, out, _ = run("reconcile", *where(world))
 

@@ -76,7 +76,9 @@ def test_failed_repair_fails_the_run_after_critical_alert(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _lose_everything(world)
-    aws("s3").delete_bucket(Bucket="org-trail-logs-111111111111")
+    # Not the bucket: the reconciler recreates it first (protected/delivery_chain.py).
+    # The trail's SNS topic is nothing trailguard restores, and CreateTrail needs it.
+    aws("sns").delete_topic(TopicArn=world.trail_topic_arn)
 
     with pytest.raises(RemediationFailed):
         world.invoke(FUNCTION, SCHEDULED)

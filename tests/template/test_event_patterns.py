@@ -30,6 +30,7 @@ from tests.template.helpers import event_files, read_event
 from trailguard.domain.events import DETAIL_TYPE, SOURCES, parse_api_call_event
 from trailguard.engine.handler import handle_api_call
 from trailguard.errors import InvalidEvent
+from trailguard.protected.delivery_chain import PART_BY_EVENT
 from trailguard.protected.trail import ASPECTS_BY_EVENT, DELEGATED_ADMIN_EVENTS
 from trailguard.protected.trailguard_itself import ALTERING, SILENCING, base_name
 from trailguard.protected.trusted_access import DELEGATED_ADMIN_EVENTS as ORG_DELEGATED_ADMIN_EVENTS
@@ -55,6 +56,9 @@ SELF_PROTECTION = (
     OWN_STACK,
     OWN_ROLES,
 )
+BUCKET = "RestoreDeliveryChainFunction/BucketChanged"
+KEY = "RestoreDeliveryChainFunction/KeyChanged"
+LOG_GROUP = "RestoreDeliveryChainFunction/LogGroupChanged"
 
 # Every sample event in events/ and the rules that must deliver it. An event
 # file missing here fails test_every_sample_event_is_classified.
@@ -92,14 +96,35 @@ EXPECTED_RULES: dict[str, set[str]] = {
     "put_own_rule_disabled.json": {OWN_RULES},
     "pass_own_role_to_new_function.json": {OWN_FUNCTIONS},
     "set_alert_subscription_filter_policy.json": {OWN_TOPIC},
-    "disable_alert_key.json": {OWN_ALERT_KEY},
+    "disable_alert_key.json": {OWN_ALERT_KEY, KEY},
     "disable_own_alarm_actions.json": {OWN_ALARMS},
     "update_own_stack.json": {OWN_STACK},
     "put_own_role_policy.json": {OWN_ROLES},
     "malformed_missing_detail.json": set(),
+    # The delivery chain (protected/delivery_chain.py). Which trail's bucket, key or log
+    # group a call names is the handler's to decide (the baseline knows), so another
+    # bucket's policy and trailguard's own repair are delivered too; the companion
+    # (companions/log-archive/) forwards only the trail's bucket and key.
+    "put_bucket_policy_deny_cloudtrail.json": {BUCKET},
+    "put_bucket_lifecycle_expire_logs.json": {BUCKET},
+    "put_bucket_versioning_suspended.json": {BUCKET},
+    "delete_bucket.json": {BUCKET},
+    "put_bucket_policy_other_bucket.json": {BUCKET},
+    "put_bucket_policy_by_trailguard.json": {BUCKET},
+    "disable_key.json": {KEY, OWN_ALERT_KEY},
+    "schedule_key_deletion.json": {KEY, OWN_ALERT_KEY},
+    "put_key_policy_drop_cloudtrail.json": {KEY, OWN_ALERT_KEY},
+    "delete_log_group.json": {LOG_GROUP},
+    "put_retention_policy_one_day.json": {LOG_GROUP},
+    # KMS calls reach both the trail key's rule and the alert key's: each handler
+    # acts on its own key only (the baseline's chain, the stack's alert key).
+    # Near misses: calls on the trail's bucket and key that do not break delivery.
+    "put_bucket_tagging_trail_bucket.json": set(),
+    "enable_key.json": set(),
 }
 MALFORMED = "malformed_missing_detail.json"
-ATTACK_EVENTS = sorted(name for name in EXPECTED_RULES if name != MALFORMED)
+# Events some rule must deliver (the malformed one and the near misses are not).
+ATTACK_EVENTS = sorted(name for name, expected in EXPECTED_RULES.items() if expected)
 
 # EventBridge content filters (EventBridge User Guide, "Content filtering").
 # moto accepts unknown operators silently, so a typo would never fail a test.
@@ -129,6 +154,9 @@ def test_the_template_declares_exactly_the_expected_rules() -> None:
         TRAIL,
         SERVICE_LINKED_ROLE,
         *SELF_PROTECTION,
+        BUCKET,
+        KEY,
+        LOG_GROUP,
     }
 
 
@@ -203,7 +231,7 @@ def _set_event_source(event: dict[str, Any], value: str) -> None:
 
 
 MUTATIONS = [
-    pytest.param(_set_source, "aws.s3", id="source-aws.s3"),
+    pytest.param(_set_source, "aws.ec2", id="source-aws.ec2"),
     pytest.param(_set_source, "custom.attacker", id="source-custom"),
     pytest.param(_set_detail_type, "AWS Service Event via CloudTrail", id="detail-type-service"),
     pytest.param(_set_detail_type, "AWS Console Sign In via CloudTrail", id="detail-type-signin"),
@@ -212,7 +240,7 @@ MUTATIONS = [
     pytest.param(_set_event_name, "DescribeTrails", id="eventName-DescribeTrails"),
     pytest.param(_set_event_name, "CreateTrail", id="eventName-CreateTrail"),
     pytest.param(_set_event_name, "stoplogging", id="eventName-lowercase"),
-    pytest.param(_set_event_source, "s3.amazonaws.com", id="eventSource-s3"),
+    pytest.param(_set_event_source, "ec2.amazonaws.com", id="eventSource-ec2"),
 ]
 
 
@@ -326,3 +354,4 @@ def test_event_names_are_exactly_those_the_handlers_act_on() -> None:
     for key in SELF_PROTECTION:
         assert {base_name(n) for n in names[key]} <= watched, key
     assert set().union(*({base_name(n) for n in names[key]} for key in SELF_PROTECTION)) == watched
+    assert names[BUCKET] | names[KEY] | names[LOG_GROUP] == set(PART_BY_EVENT)

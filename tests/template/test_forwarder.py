@@ -48,6 +48,13 @@ def test_global_rules_listen_on_the_forwarded_bus_outside_us_east_1() -> None:
             assert bus == {
                 "Fn::If": ["InGlobalEventsRegion", "default", {"Ref": "ForwardedEventsBus"}]
             }
+        elif rule.function_id == "RestoreDeliveryChainFunction" and set(rule.pattern["source"]) & {
+            "aws.s3",
+            "aws.kms",
+        }:
+            # The trail's bucket and key: this account's bus, or the log-archive bus that
+            # the companion forwards to (companions/log-archive/).
+            assert bus == {"Fn::If": ["HasLogArchive", {"Ref": "LogArchiveEventsBus"}, "default"]}
         else:
             # CloudTrail events arrive in the trail's home region: the stack's own.
             assert bus is None

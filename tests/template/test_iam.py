@@ -43,7 +43,9 @@ from trailguard.adapters import (
     events_rules,
     iam,
     kms,
+    logs,
     organizations,
+    s3,
     securityhub,
     signing,
     sns,
@@ -74,6 +76,9 @@ BASELINE_VERIFIED = BASELINE_GET_PUT | frozenset({"dynamodb:Query"}) | signing.I
 BASELINE_SIGNED = BASELINE_VERIFIED | signing.IAM_ACTIONS_WRITE
 # Allow-listed changes are corroborated in CloudTrail Event history.
 EVENT_HISTORY = frozenset({"cloudtrail:LookupEvents"})
+# The trail's bucket, key and log group (protected/delivery_chain.py).
+CHAIN_READ = s3.IAM_ACTIONS_READ | kms.IAM_ACTIONS_READ | logs.IAM_ACTIONS_READ
+CHAIN_REPAIR = CHAIN_READ | s3.IAM_ACTIONS_WRITE | kms.IAM_ACTIONS_WRITE | logs.IAM_ACTIONS_WRITE
 
 # Every alert goes to the alert topic (and the chat topic), the default event bus and,
 # when turned on, Security Hub, and names the account alias (engine/destinations.py).
@@ -94,8 +99,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | ALERTING,
     "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
-    # Every capture is alerted (sns), and signed.
-    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | ALERTING,
+    # Every capture is alerted, and signed.
+    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | ALERTING | CHAIN_READ,
     # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
@@ -104,9 +109,16 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | BASELINE_SCAN
     | BASELINE_VERIFIED  # PutItem: puts back the intact version in force
+    | CHAIN_REPAIR
     | ALERTING
     # ...and the alert topic's key (protected/trailguard_itself.check_alert_key).
     | kms.IAM_ACTIONS,
+    # The delivery chain's events: the trails whose baseline holds the named bucket,
+    # key or log group (Scan), their repair.
+    "restore_delivery_chain": CHAIN_REPAIR
+    | BASELINE_SCAN
+    | (BASELINE_VERIFIED - {"dynamodb:PutItem"})  # baselines are read verified
+    | ALERTING,
     # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
     # the alert key, alarm actions and rules of trailguard's own.
     "alert_self_tampering": ALERTING
@@ -137,6 +149,7 @@ EXTRA_PREREQUISITES: dict[str, frozenset[str]] = {
     "capture_baseline": frozenset(),
     "reconcile_invariants": ORGANIZATION_TRAIL_PREREQUISITES,
     "alert_self_tampering": frozenset(),
+    "restore_delivery_chain": frozenset(),
 }
 # Lambda writes the function's logs with the function's role (explicit log group).
 LOGGING = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
@@ -145,7 +158,7 @@ ON_FAILURE_SQS = frozenset({"sqs:SendMessage"})
 # Publishing to the KMS-encrypted alert topic needs the key (via SNS only).
 ALERT_ENCRYPTION = frozenset({"kms:GenerateDataKey", "kms:Decrypt"})
 # Services whose actions the adapters declare: nothing else of theirs may be granted.
-ADAPTER_SERVICES = ("cloudtrail", "organizations", "iam", "dynamodb")
+ADAPTER_SERVICES = ("cloudtrail", "organizations", "iam", "dynamodb", "s3", "sts")
 
 FUNCTIONS = functions()
 FUNCTION_IDS = sorted(FUNCTIONS)

@@ -85,6 +85,7 @@ def test_only_trailguard_and_operators_verify(resources: dict[str, Any]) -> None
         "CaptureBaselineRole",
         "RestoreTrailRole",
         "ReconcileInvariantsRole",
+        "RestoreDeliveryChainRole",
         "OperatorRoleArns",
     }
 

@@ -85,8 +85,45 @@ def _best_effort_client(service: str, region: str) -> Any:
     return session.create_client(service, region_name=region, config=_best_effort_config())
 
 
+# Credentials of a role in another account (the log-archive companion's role),
+# kept until a few minutes before they expire: one AssumeRole per environment and hour.
+_ASSUMED: dict[str, tuple[float, Any]] = {}
+_ASSUME_SECONDS = 3600
+_RENEW_BEFORE = 300.0
+
+
+def client_as(service: str, region: str, role_arn: str, session_name: str = "trailguard") -> Any:
+    """A client acting as `role_arn` (another account); the ordinary client when ''."""
+    import time
+
+    if not role_arn:
+        return client(service, region)
+    now = time.monotonic()
+    cached = _ASSUMED.get(role_arn)
+    if cached is None or cached[0] - _RENEW_BEFORE < now:
+        credentials = client("sts", region).assume_role(
+            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=_ASSUME_SECONDS
+        )["Credentials"]
+        import boto3
+
+        assumed: Any = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        cached = (now + _ASSUME_SECONDS, {"session": assumed, "clients": {}})
+        _ASSUMED[role_arn] = cached
+    made: dict[tuple[str, str], Any] = cached[1]["clients"]
+    if (service, region) not in made:
+        made[(service, region)] = cached[1]["session"].client(
+            service, region_name=region, config=_config()
+        )
+    return made[(service, region)]
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto world per test)."""
     _client.cache_clear()
     _best_effort_client.cache_clear()
     _session.cache_clear()
+    _ASSUMED.clear()

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from trailguard.domain.alerts import Alert
+from trailguard.domain.delivery_chain import ChainLocation, DeliveryChain, Part
 from trailguard.domain.drift import Aspect, LiveTrail
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.render.sns import RenderedAlert
@@ -190,3 +191,19 @@ class OwnResources:
     alert_key: AlertKey
     alarms: Alarms
     rules: Rules
+
+
+class DeliveryChains(Protocol):
+    """The trail's bucket, key and log group, in whichever account owns them."""
+
+    def bucket_account(self, home_account: str) -> str: ...
+
+    def read(
+        self, location: ChainLocation, parts: frozenset[Part], home_account: str
+    ) -> DeliveryChain: ...
+
+    def bucket(self, location: ChainLocation, home_account: str) -> Any: ...
+
+    def key(self, location: ChainLocation, home_account: str) -> Any: ...
+
+    def logs(self) -> Any: ...

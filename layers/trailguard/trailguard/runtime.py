@@ -8,6 +8,7 @@ from functools import lru_cache
 from trailguard.adapters.baseline_store import DynamoBaselineStore
 from trailguard.adapters.cloudtrail import CloudTrailGateway
 from trailguard.adapters.cloudwatch import AlarmsGateway
+from trailguard.adapters.delivery_chain import DeliveryChainGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
 from trailguard.adapters.events_rules import RulesGateway
 from trailguard.adapters.iam import IamGateway
@@ -48,6 +49,9 @@ def build_dependencies(
             alert_key=KmsKeyGateway(settings.region),
             alarms=AlarmsGateway(settings.region),
             rules=RulesGateway(settings.region),
+        ),
+        chain=DeliveryChainGateway(
+            settings.region, settings.log_archive_account_id, settings.log_archive_role_arn
         ),
     )
 

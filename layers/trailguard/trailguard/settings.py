@@ -19,6 +19,7 @@ _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
 _BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]{1,256}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _EVENT_BUS = re.compile(
     r"^([\w.-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.-]{1,256})$"
@@ -48,6 +49,10 @@ class Settings:
     chat_topic_arn: str = ""  # '' sends no chat notifications
     security_hub_findings: bool = False
     log_group_name: str = ""  # the function's log group, linked from alerts
+    # The account that owns the trail's bucket and key when it is not this one, and the
+    # log-archive companion's role there ('' : the chain is in the management account).
+    log_archive_account_id: str = ""
+    log_archive_role_arn: str = ""
     signing_key_id: str = ""  # KMS HMAC key of the baselines ('' : reads report it, CRITICAL)
 
     @property
@@ -96,6 +101,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     for arn in own_roles:
         if not _ROLE_ARN.match(arn):
             raise SettingsError(f"REMEDIATOR_ROLE_ARNS has an invalid role ARN: {arn!r}")
+    archive_account, archive_role = _log_archive(env)
+    if archive_role:
+        # The companion role's calls are trailguard's own repairs echoing back.
+        own_roles += (archive_role,)
     return Settings(
         region=region,
         alert_topic_arn=topic,
@@ -114,6 +123,8 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         security_hub_findings=_flag(env, "SECURITY_HUB_FINDINGS", False),
         # Set by Lambda: the function's log group (its LoggingConfig's, when it has one).
         log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME", "").strip()[:512],
+        log_archive_account_id=archive_account,
+        log_archive_role_arn=archive_role,
         signing_key_id=env.get("BASELINE_SIGNING_KEY_ID", "").strip(),
     )
 
@@ -137,6 +148,21 @@ def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what:
     if value and not pattern.match(value):
         raise SettingsError(f"{name} is not {what}: {value!r}")
     return value
+
+
+def _log_archive(env: Mapping[str, str]) -> tuple[str, str]:
+    account = env.get("LOG_ARCHIVE_ACCOUNT_ID", "").strip()
+    role = env.get("LOG_ARCHIVE_ROLE_ARN", "").strip()
+    if account and not _ACCOUNT.match(account):
+        raise SettingsError(f"LOG_ARCHIVE_ACCOUNT_ID is not an account id: {account!r}")
+    if role and not _ROLE_ARN.match(role):
+        raise SettingsError(f"LOG_ARCHIVE_ROLE_ARN is not a role ARN: {role!r}")
+    if bool(account) != bool(role) or (role and role.split(":")[4] != account):
+        raise SettingsError(
+            "LOG_ARCHIVE_ACCOUNT_ID and LOG_ARCHIVE_ROLE_ARN go together: the role of the "
+            "log-archive companion in that account"
+        )
+    return account, role
 
 
 def _stack_name(env: Mapping[str, str]) -> str:

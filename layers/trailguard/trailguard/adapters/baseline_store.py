@@ -25,6 +25,7 @@ from typing import Any
 
 from trailguard import clients
 from trailguard.adapters.aws_errors import call
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
 from trailguard.errors import AwsCallFailed
 from trailguard.ports import BaselineRead, Precondition, Signer
@@ -40,7 +41,8 @@ def version_key(captured_at: str) -> str:
 
 
 def signed_message(arn: str, version: str, baseline: TrailBaseline) -> bytes:
-    """What the MAC covers: the trail, the version's key and everything restored from it."""
+    """What the MAC covers: the trail, the version's key and everything restored from it
+    (the delivery chain too: a bucket or key swapped in the table must not verify)."""
     document = {
         "pk": arn,
         "version": version,
@@ -49,11 +51,22 @@ def signed_message(arn: str, version: str, baseline: TrailBaseline) -> bytes:
         "captured_by": baseline.captured_by,
         "reason": baseline.reason,
     }
+    if baseline.chain is not None:
+        # Only when there is one: versions signed before chains existed still verify.
+        document["delivery_chain"] = baseline.chain.to_json()
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest().encode("ascii")
 
 
 def _item(baseline: TrailBaseline, sort_key: str, version: str, mac: str) -> dict[str, Any]:
+    item = _trail_item(baseline, sort_key, version, mac)
+    if baseline.chain is not None:
+        # Its own attribute: items written before it existed still read back.
+        item["delivery_chain"] = {"S": baseline.chain.to_json()}
+    return item
+
+
+def _trail_item(baseline: TrailBaseline, sort_key: str, version: str, mac: str) -> dict[str, Any]:
     return {
         "pk": {"S": baseline.ref.arn},
         "sk": {"S": sort_key},
@@ -74,6 +87,9 @@ def _baseline(item: dict[str, Any]) -> TrailBaseline:
         captured_at=item["captured_at"]["S"],
         captured_by=item["captured_by"]["S"],
         reason=item.get("reason", {}).get("S", ""),
+        chain=DeliveryChain.from_json(item["delivery_chain"]["S"])
+        if "delivery_chain" in item
+        else None,
     )
 
 

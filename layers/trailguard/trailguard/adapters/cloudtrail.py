@@ -68,6 +68,11 @@ class CloudTrailGateway:
     def _client(self, region: str) -> Any:
         return clients.client("cloudtrail", region)
 
+    def connect(self, region: str) -> None:
+        """Make the client for `region` now (CPU: its service model), so that a repair's
+        first call does not wait for it."""
+        self._client(region)
+
     def read(self, ref: TrailRef, aspects: frozenset[Aspect]) -> LiveTrail:
         """The asked aspects of the trail, its reads made at the same time (each is by
         ARN and independent of the others): one round trip, not up to five."""

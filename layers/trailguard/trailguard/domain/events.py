@@ -29,6 +29,9 @@ SOURCES = {
     "aws.kms": "kms.amazonaws.com",
     "aws.cloudwatch": "monitoring.amazonaws.com",
     "aws.cloudformation": "cloudformation.amazonaws.com",
+    # the trail's delivery chain (protected/delivery_chain.py); aws.kms is above
+    "aws.s3": "s3.amazonaws.com",
+    "aws.logs": "logs.amazonaws.com",
 }
 # Matched with fullmatch and re.ASCII: `$` alone would accept a trailing newline, and
 # `\d` or `\w` alone would accept any script's digits and letters.

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.errors import InvalidEvent
 
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
@@ -160,6 +161,9 @@ class TrailBaseline:
     captured_at: str
     captured_by: str
     reason: str
+    # The bucket, key and log group the trail wrote to at capture (delivery_chain.py);
+    # None for baselines captured before trailguard recorded it.
+    chain: DeliveryChain | None = None
 
     @property
     def ref(self) -> TrailRef:

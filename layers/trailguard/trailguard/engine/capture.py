@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trailguard.domain.alerts import Alert, Outcome, Severity
+from trailguard.domain.delivery_chain import DeliveryChain
 from trailguard.domain.drift import EVERY_ASPECT, Aspect, LiveTrail, trail_drift
 from trailguard.domain.events import ApiCallEvent
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.ports import AlertSink, BaselineStore, Trails
+from trailguard.ports import AlertSink, BaselineStore, DeliveryChains, Trails
 from trailguard.settings import Settings
 
 CONFIGURATION = EVERY_ASPECT - {Aspect.LOGGING}
@@ -119,6 +120,7 @@ def capture(
     reason: str,
     replace_existing: bool,
     announce: AlertSink | None = None,
+    chains: DeliveryChains | None = None,
 ) -> CaptureReport:
     """Store baselines of the protected trails whose home region is the stack's.
 
@@ -145,7 +147,8 @@ def capture(
         if not replace_existing and store.has_baseline(snapshot.ref):
             report.kept.append(snapshot.ref.arn)
             continue
-        baseline = TrailBaseline(snapshot, captured_at, captured_by, reason)
+        chain = _chain(chains, snapshot, previous)
+        baseline = TrailBaseline(snapshot, captured_at, captured_by, reason, chain)
         store.put(baseline)
         report.captured.append(snapshot.ref.arn)
         if announce is not None:
@@ -172,6 +175,35 @@ def recapture(
     live = trails.read(ref, EVERY_ASPECT)
     if not live.exists or live.snapshot is None:
         return None
-    baseline = TrailBaseline(live.snapshot, captured_at, captured_by, reason)
+    # The chain is not re-read here: it stays while the trail writes to the same bucket
+    # and key, and is dropped (until the next capture) when it does not.
+    chain = _chain(None, live.snapshot, store.get(ref))
+    baseline = TrailBaseline(live.snapshot, captured_at, captured_by, reason, chain)
     store.put(baseline)
     return baseline
+
+
+def _chain(
+    chains: DeliveryChains | None, snapshot: TrailSnapshot, previous: TrailBaseline | None
+) -> DeliveryChain | None:
+    """The trail's delivery chain to store with its baseline: as read now, with the
+    links that cannot be read now kept from the previous baseline. Without a reader
+    (the operator command line, which the log-archive companion does not trust) the
+    previous chain is kept whole, while the trail writes to the same bucket and key."""
+    kept = previous.chain if previous is not None else None
+    if kept is not None and not _same_chain(kept, snapshot):
+        kept = None
+    if chains is None:
+        return kept
+    from trailguard.protected.delivery_chain import read_baseline_chain
+
+    chain = read_baseline_chain(chains, snapshot)
+    return kept.merged(chain) if kept is not None else chain
+
+
+def _same_chain(chain: DeliveryChain, snapshot: TrailSnapshot) -> bool:
+    settings = snapshot.settings
+    return (
+        chain.location.bucket_name == settings.s3_bucket_name
+        and chain.location.key_arn == settings.kms_key_id
+    )

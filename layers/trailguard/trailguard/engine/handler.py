@@ -110,17 +110,18 @@ def handle_api_call(
         },
     )
     deps = deps or dependencies()
-    # The alert's context and clients are made on a background thread while the repair
-    # waits on AWS (engine/destinations.py); a sink without the need has no `prepare`.
-    prepare = getattr(deps.alerts, "prepare", None)
-    if callable(prepare):
-        prepare()
     try:
         checked = _precondition(precondition, event, deps)
     except InvalidEvent as exc:
         return rejected(str(exc), metrics)
     ledger = _Ledger(deps.ledger, f"{event.event_source}/{event.event_id}", metrics)
     entry = _claim_and_prefetch(ledger, checked, prefetch, event, deps)
+    # The alert's context and clients are made on a background thread while the repair
+    # waits on AWS (engine/destinations.py); started after the claim and the repair's own
+    # clients, so as not to compete with them. A sink without the need has no `prepare`.
+    prepare = getattr(deps.alerts, "prepare", None)
+    if callable(prepare):
+        prepare()
     if entry is not None and entry.claim is not Claim.NEW:
         return _repeat(entry, deps, ledger, metrics)
 

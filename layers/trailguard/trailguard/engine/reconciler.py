@@ -28,6 +28,7 @@ from trailguard.engine.remediation import (
 )
 from trailguard.errors import AwsCallFailed, RemediationFailed
 from trailguard.ports import BaselineRead
+from trailguard.protected.delivery_chain import check_chain
 from trailguard.protected.service_linked_role import role_repair, role_subject
 from trailguard.protected.trail import (
     BASELINE_MANUAL_ACTION,
@@ -179,6 +180,10 @@ def reconcile(
 
     reads, problems = protected_reads(deps)
     report.failures += problems
+    for read in reads:
+        if read.baseline is not None:
+            # The bucket and key first: a trail cannot be recreated without its bucket.
+            check_chain(deps, read.baseline, report, detected_by, _run)
     for read in reads:
         if read.baseline is None:
             continue  # in `problems`: never repaired from an unverified baseline

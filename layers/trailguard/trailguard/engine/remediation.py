@@ -23,6 +23,7 @@ from trailguard.errors import AlertNotDelivered, AwsCallFailed, RemediationFaile
 from trailguard.ports import (
     AlertSink,
     BaselineStore,
+    DeliveryChains,
     DeliveryLedger,
     EventRecords,
     OwnResources,
@@ -61,6 +62,8 @@ class Dependencies:
     prefetched: dict[str, Any] = field(default_factory=dict)
     # trailguard's own alert key, alarms and rules (protected/trailguard_itself.py).
     own: OwnResources | None = None
+    # The trails' buckets, keys and log groups (protected/delivery_chain.py).
+    chain: DeliveryChains | None = None
 
 
 @dataclass(frozen=True)

@@ -103,15 +103,24 @@ def checked_with_claim(event: ApiCallEvent, deps: Dependencies) -> Precondition 
 _TRUSTED_ACCESS = "trusted_access"
 
 
-def reads_for_recreate(event: ApiCallEvent, deps: Dependencies) -> dict[str, Any]:
-    """DeleteTrail: everything the recreate needs to know before its first write, read at
-    the same time as each other and as the ledger claim (engine/handler.py), so that
-    they cost one round trip: the baseline, whether the trail is really gone (a forged
-    or stale DeleteTrail must not make trailguard write), and trusted access (an
-    organization trail cannot be created without it)."""
-    if event.event_name != "DeleteTrail" or deps.settings.detect_only:
+def reads_with_claim(event: ApiCallEvent, deps: Dependencies) -> dict[str, Any]:
+    """What the repair needs before its first write, made at the same time as the ledger
+    claim (engine/handler.py), so that it costs one round trip.
+
+    DeleteTrail: the baseline, whether the trail is really gone (a forged or stale
+    DeleteTrail must not make trailguard write), and trusted access (an organization
+    trail cannot be created without it). StopLogging: the CloudTrail client."""
+    if event.event_name not in ("StopLogging", "DeleteTrail"):
         return {}
     ref = trail_named_in(event)
+    if event.event_name == "StopLogging":
+        # Its repair's first call is StartLogging: the client is made meanwhile.
+        connect = getattr(deps.trails, "connect", None)
+        if callable(connect):
+            connect(ref.region)
+        return {}
+    if event.event_name != "DeleteTrail" or deps.settings.detect_only:
+        return {}
     return together(
         {
             _baseline_key(ref): lambda: deps.baselines.read(ref),
