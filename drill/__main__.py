@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="after the attacks, run the operator command line (bin/trailguard) with ARGS "
         "against the drill's world, e.g. --cli status; it must come last. The world's "
-        "table and topic are passed as --table and --topic",
+        "table, topic and signing key are passed as --table, --topic and --signing-key",
     )
     return parser
 
@@ -134,6 +134,8 @@ def _cli_step(
         where = [] if {"--table", "--stack"} & set(argv) else ["--table", world.table_name]
         if where and "--topic" not in argv:
             where += ["--topic", world.topic_arn]
+        if where and "--signing-key" not in argv:
+            where += ["--signing-key", world.signing_key_arn]  # baselines are verified
         shown = " ".join(argv)
         out.write(f"\n== trailguard {shown} (the operator command line, in the drill's world)\n")
         # The functions' output is being captured: the command's own goes to the reader.

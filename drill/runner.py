@@ -191,6 +191,7 @@ def _by_hand(world: World, scenario: Scenario, number: int) -> None:
 def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Play:
     if scenario.setup is not None:
         scenario.setup(world)
+    earlier = scenario.prelude(world, output) if scenario.prelude is not None else []
     for attack in scenario.attacks:
         if attack.prepare is not None:
             attack.prepare()
@@ -212,6 +213,7 @@ def play_scenario(world: World, scenario: Scenario, output: HandlerOutput) -> Pl
         problems = [f"the attack call failed ({attack_error}); no event was sent"]
     else:
         problems = _deviations(scenario, deliveries, states, attacked_at)
+    problems = [*earlier, *problems]
     return Play(
         name=scenario.name,
         title=scenario.title,

@@ -79,6 +79,9 @@ class Scenario:
     # What the witness (companions/witness) passes on, as "SEVERITY outcome" of each
     # alert or "heartbeat healthy|broken"; None: not checked.
     expected_witness: tuple[str, ...] | None = None
+    # Played first (world, output): what happened before this attack, such as earlier
+    # events delivered. Returns what went other than expected.
+    prelude: Callable[[Any, Any], list[str]] | None = None
 
     @property
     def deliveries(self) -> int:
@@ -109,6 +112,8 @@ HIGH_REPAIRED = ("HIGH repaired",)
 DISABLE_TRUSTED_ACCESS = Attack(
     "organizations", "DisableAWSServiceAccess", {"ServicePrincipal": "cloudtrail.amazonaws.com"}
 )
+
+from drill.scenarios_integrity import SCENARIOS as INTEGRITY  # noqa: E402 (needs Scenario)
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -258,6 +263,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "disabled it; the trail's invariants are untouched",
         request_parameters={"name": WATCHED_RULE},
     ),
+    *INTEGRITY,
 )
 
 from drill.scenarios_health import SCENARIOS as HEALTH  # noqa: E402 (uses the classes above)

@@ -418,6 +418,13 @@ class World:
 
         key = aws_client("kms").create_key(Description="trailguard alerts")["KeyMetadata"]
         refs["AlertKey"], atts["AlertKey.Arn"] = key["KeyId"], key["Arn"]
+        signing = aws_client("kms").create_key(
+            Description="trailguard baseline signing",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+        )["KeyMetadata"]
+        refs["BaselineSigningKey"] = signing["KeyId"]
+        atts["BaselineSigningKey.Arn"] = self.signing_key_arn = signing["Arn"]
         topic_props = resources["AlertTopic"]["Properties"]
         self.topic_arn = aws_client("sns").create_topic(
             Name=f"{STACK}-AlertTopic-EXAMPLE",
@@ -471,7 +478,8 @@ class World:
         self.environment["POWERTOOLS_METRICS_DISABLED"] = "false"
         self.apply_environment()
         self.capture_baseline()
-        self.drain_alerts()
+        # The capture announces each first baseline, as the deployment's capture would.
+        self.alerts_while_seeding = len(self.drain_alerts())
 
     def conditions(self) -> dict[str, bool]:
         """The template's conditions with the world's parameters (those the drill needs)."""
@@ -649,9 +657,13 @@ class World:
 
     def baseline(self) -> Any:
         from trailguard.adapters.baseline_store import DynamoBaselineStore
+        from trailguard.adapters.signing import KmsSigner
         from trailguard.domain.trails import TrailRef
 
-        return DynamoBaselineStore(self.table_name, REGION).get(TrailRef.from_arn(self.trail_arn))
+        store = DynamoBaselineStore(
+            self.table_name, REGION, KmsSigner(self.signing_key_arn, REGION)
+        )
+        return store.get(TrailRef.from_arn(self.trail_arn))
 
 
 def trail_bucket_policy() -> dict[str, Any]:

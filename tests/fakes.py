@@ -18,7 +18,7 @@ from trailguard.domain.trails import (
 )
 from trailguard.engine.remediation import Dependencies
 from trailguard.errors import AwsCallFailed
-from trailguard.ports import Claim, LedgerEntry, Precondition
+from trailguard.ports import BaselineRead, Claim, LedgerEntry, Precondition, RecordedEvent
 from trailguard.render.fallback import render_safely
 from trailguard.render.sns import RenderedAlert
 from trailguard.settings import Settings
@@ -66,6 +66,8 @@ class FakeTrails:
     logging: dict[TrailRef, bool] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     fail: dict[str, AwsCallFailed] = field(default_factory=dict)
+    # StopLoggingTime per trail; a trail not listed was stopped just now (None: never).
+    stopped_at: dict[TrailRef, datetime | None] = field(default_factory=dict)
 
     def _record(self, name: str) -> None:
         self.calls.append(name)
@@ -76,7 +78,8 @@ class FakeTrails:
         self._record("read")
         if ref not in self.trails:
             return LiveTrail(exists=False)
-        return LiveTrail(True, self.trails[ref], self.logging.get(ref, False))
+        stopped = self.stopped_at.get(ref, datetime.now(UTC))
+        return LiveTrail(True, self.trails[ref], self.logging.get(ref, False), stopped)
 
     def list_home_trails(self, region: str) -> list[TrailSnapshot]:
         return [s for r, s in self.trails.items() if r.region == region]
@@ -166,8 +169,24 @@ class InMemoryBaselineStore:
     baselines: dict[TrailRef, TrailBaseline] = field(default_factory=dict)
     history: list[TrailBaseline] = field(default_factory=list)
 
+    # What a verified read reports (set by a test to play a tampered baseline).
+    problems: dict[TrailRef, tuple[str, ...]] = field(default_factory=dict)
+    put_back: list[tuple[TrailRef, str]] = field(default_factory=list)
+
     def get(self, ref: TrailRef) -> TrailBaseline | None:
         return self.baselines.get(ref)
+
+    def read(self, ref: TrailRef) -> BaselineRead:
+        baseline = self.baselines.get(ref)
+        version = f"V#{baseline.captured_at}" if baseline else ""
+        return BaselineRead(baseline, self.problems.get(ref, ()), version)
+
+    def repair_current(self, ref: TrailRef, version: str) -> None:
+        self.put_back.append((ref, version))
+        self.problems.pop(ref, None)
+
+    def refs(self) -> list[TrailRef]:
+        return sorted(set(self.baselines) | set(self.problems))
 
     def has_baseline(self, ref: TrailRef) -> bool:
         return ref in self.baselines
@@ -252,3 +271,28 @@ class InMemoryLedger:
     def release(self, key: str) -> None:
         self._check()
         self.entries.pop(key, None)
+
+
+@dataclass
+class FakeEventRecords:
+    """CloudTrail Event history as LookupEvents would answer it: only what was recorded."""
+
+    recorded: dict[str, RecordedEvent] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+    def find(self, event_id: str, region: str) -> RecordedEvent | None:
+        self.lookups.append(event_id)
+        return self.recorded.get(event_id)
+
+    def record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Record an EventBridge event's CloudTrail record, as CloudTrail would; returns it."""
+        detail = raw["detail"]
+        identity = detail.get("userIdentity", {})
+        issuer = identity.get("sessionContext", {}).get("sessionIssuer", {})
+        self.recorded[detail["eventID"]] = RecordedEvent(
+            event_id=detail["eventID"],
+            event_name=detail["eventName"],
+            principal_arn=issuer.get("arn") or identity.get("arn", ""),
+            error_code=detail.get("errorCode", ""),
+        )
+        return raw

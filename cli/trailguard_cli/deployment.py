@@ -30,6 +30,7 @@ class Deployment:
     stack_status: str = ""  # '' when CloudFormation was not read
     # The stack's parameters and outputs by key (empty without the stack).
     stack_values: Mapping[str, str] = field(default_factory=dict)
+    signing_key: str = ""  # the baselines' KMS HMAC key (reads are verified with it)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Options:
     topic: str = ""
     protected_trails: str | None = None
     mode: str | None = None
+    signing_key: str = ""
 
 
 def stack_configuration(stack: Mapping[str, Any]) -> dict[str, str]:
@@ -77,6 +79,7 @@ def resolve_deployment(
             protected_trail_names=options.protected_trails or "",
             allowed_principal_arns="",
             mode=options.mode or "enforce",
+            signing_key=options.signing_key,
         )
     # Looked up when called, so that tests can replace aws.describe_stack.
     stack = (read_stack or aws.describe_stack)(options.stack, region)
@@ -106,6 +109,7 @@ def resolve_deployment(
         mode=mode,
         stack_status=status,
         stack_values=config,
+        signing_key=options.signing_key or config.get("BaselineSigningKeyArn", ""),
     )
 
 
@@ -124,6 +128,7 @@ def settings_for(deployment: Deployment) -> Settings:
         "ALLOWED_PRINCIPAL_ARNS": deployment.allowed_principal_arns,
         "DETECT_ONLY": "true" if deployment.mode == "detect" else "false",
         "STACK_NAME": deployment.stack_name,
+        "BASELINE_SIGNING_KEY_ID": deployment.signing_key,
     }
     try:
         settings = settings_from(env)

@@ -34,6 +34,12 @@ def _common_options() -> argparse.ArgumentParser:
     )
     where.add_argument("--topic", metavar="ARN", default=argparse.SUPPRESS, help="alert topic ARN")
     where.add_argument(
+        "--signing-key",
+        metavar="ARN",
+        default=argparse.SUPPRESS,
+        help="the baselines' signing key (default: the stack's BaselineSigningKeyArn)",
+    )
+    where.add_argument(
         "--protected-trails",
         metavar="NAMES",
         default=argparse.SUPPRESS,
@@ -102,4 +108,5 @@ def options_from(args: argparse.Namespace) -> Options:
         topic=getattr(args, "topic", ""),
         protected_trails=getattr(args, "protected_trails", None),
         mode=getattr(args, "mode", None),
+        signing_key=getattr(args, "signing_key", ""),
     )

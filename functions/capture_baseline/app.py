@@ -35,6 +35,7 @@ def _capture(replace: bool, captured_by: str, reason: str) -> dict[str, Any]:
         captured_by=captured_by,
         reason=reason,
         replace_existing=replace,
+        announce=deps.alerts,  # every capture is alerted, with its diff and who asked
         chains=deps.chain,
     )
     logger.info("baseline capture", extra=report.as_dict())
@@ -67,6 +68,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict) or event.get("action") != "capture":
         logger.warning("unknown request, no action")
         return {"ok": False, "reason": "expected a custom resource request or action=capture"}
-    # Whoever may invoke the function chooses the reason: it is cleaned like event text.
     reason = clean_text(event.get("reason"), 200) or "operator request"
-    return _capture(True, "operator (direct invocation)", reason)
+    # Lambda does not tell a function who invoked it: the name given is the caller's
+    # word, and the alert says so (the Invoke is in CloudTrail as a data event).
+    asked = clean_text(event.get("requestedBy"), 128) or "not given"
+    return _capture(True, f"operator (direct invocation; says: {asked})", reason)

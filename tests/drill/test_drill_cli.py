@@ -159,12 +159,15 @@ def test_replay_of_stop_logging_event() -> None:
     [invocation] = delivery["invocations"]
     assert (invocation["rule"], invocation["function"]) == ("TrailChanged", "RestoreTrailFunction")
     # A StopLogging event is answered by StartLogging without a read first (idempotent:
-    # the seeded trail is logging already), then verified.
-    assert invocation["outcome"] == "repaired"
+    # the seeded trail is logging already), then verified. The trail was never stopped
+    # (no StopLoggingTime), so a replayed event is what a forged one is: unverified,
+    # with no repair claimed.
+    assert invocation["outcome"] == "unverified"
     assert invocation["actions"] == [
         "StartLogging arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail: ok"
     ]
-    assert len(delivery["alerts"]) == 1
+    [alert] = delivery["alerts"]
+    assert alert["outcome"] == "unverified"
     assert "replay of" in run.readable
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from drill.__main__ import main
-from drill.runner import EXIT_INVARIANT_BROKEN, EXIT_OK
+from drill.runner import EXIT_OK
 from tests.drill.helpers import only_play, run_drill
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,12 @@ def test_a_cloudtrail_record_is_wrapped_as_eventbridge_delivers_it(tmp_path: Pat
     assert delivery["event"]["detailType"] == "AWS API Call via CloudTrail"
     assert delivery["event"]["source"] == "aws.cloudtrail"
     [invocation] = delivery["invocations"]
-    assert (invocation["function"], invocation["outcome"]) == ("RestoreTrailFunction", "repaired")
+    # Not applied: the trail was never stopped, so the StopLogging is not what its state
+    # says (StopLoggingTime): unverified, and no repair claimed.
+    assert (invocation["function"], invocation["outcome"]) == (
+        "RestoreTrailFunction",
+        "unverified",
+    )
     [alert] = delivery["alerts"]
     assert alert["document"]["event"]["name"] == "StopLogging"
     assert "not delivered" not in run.readable
@@ -239,17 +244,21 @@ def test_cli_runs_the_operator_command_line_in_the_drills_world() -> None:
     assert "== trailguard status: exit 0" in run.readable
 
 
-def test_cli_reconcile_repairs_what_the_replay_left_broken() -> None:
-    # trailguard ignores its own role's calls: the trail stays stopped until reconciled.
+def test_own_role_replay_is_repaired_and_cli_reconcile_finds_nothing_left() -> None:
+    # Calls under trailguard's own role are checked, not ignored (issue 10): applied,
+    # this StopLogging stops the trail, and the handler repairs it with a CRITICAL.
     stopped = str(EVENTS / "stop_logging_by_remediator.json")
 
     left = run_drill("--event", stopped, "--apply")
     run = run_drill("--event", stopped, "--apply", "--cli", "reconcile")
 
-    assert left.exit_code == EXIT_INVARIANT_BROKEN
+    assert left.exit_code == EXIT_OK
+    [alert] = only_play(left.report)["deliveries"][0]["alerts"]
+    assert (alert["severity"], alert["outcome"]) == ("CRITICAL", "repaired")
     assert run.exit_code == EXIT_OK
+    assert run.report["cliExitCode"] == 0
     assert all(check["holds"] for check in run.report["invariants"])
-    assert f"- StartLogging {TRAIL_ARN}: ok" in run.readable
+    assert f"- StartLogging {TRAIL_ARN}: ok" not in run.readable
 
 
 def test_a_passing_drill_exits_with_the_command_lines_status() -> None:

@@ -16,6 +16,7 @@ from drill.runner import AFTER_ATTACK, AFTER_TRAILGUARD, Play, play_scenario
 from drill.scenarios import BY_NAME, SCENARIOS, Scenario
 from drill.template import rules
 from drill.world import LOG_ARCHIVE_ACCOUNT, DeliveredAlert, World, load_event, resolve
+from tests.drill.test_drill_integrity import INTEGRITY_AFTERMATH
 from tests.drill.test_drill_scenarios_health import HEALTH_AFTERMATH
 
 RECONCILE_RULE_ARN = (
@@ -206,6 +207,7 @@ AFTERMATH: dict[str, Callable[[World, Play], None]] = {
     "lost-events": _lost_events,
     "tamper-with-trailguard": _tamper_with_trailguard,
     "silence-alert-key": _silence_alert_key,
+    **INTEGRITY_AFTERMATH,
     **__import__("tests.drill.aftermath_archive", fromlist=["AFTERMATH"]).AFTERMATH,
     **HEALTH_AFTERMATH,
 }

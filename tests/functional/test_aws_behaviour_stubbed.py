@@ -82,7 +82,11 @@ def test_stop_logging_seen_in_another_region_is_repaired_in_home_region(
     sample = fresh(event("stop_logging_by_arn.json"), awsRegion="eu-west-1")
     home = stubbed.stub("cloudtrail", "us-east-1")
     home.add_response("start_logging", {}, {"Name": REF.arn})
-    home.add_response("get_trail_status", {"IsLogging": True}, {"Name": REF.arn})
+    # AWS's status carries the time of the stop: the event's own time here.
+    stopped = parse_api_call_event(sample).event_time
+    home.add_response(
+        "get_trail_status", {"IsLogging": True, "StopLoggingTime": stopped}, {"Name": REF.arn}
+    )
     deps = _deps_with_real_cloudtrail()
 
     result = protect_trail(parse_api_call_event(sample), deps)

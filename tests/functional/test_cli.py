@@ -30,7 +30,14 @@ def run(*args: str, stdin: Any = None) -> tuple[int, str, str]:
 
 
 def where(world: World) -> list[str]:
-    return ["--table", world.table_name, "--topic", world.topic_arn]
+    return [
+        "--table",
+        world.table_name,
+        "--topic",
+        world.topic_arn,
+        "--signing-key",
+        world.signing_key_arn,
+    ]
 
 
 class Terminal:
@@ -136,7 +143,14 @@ def test_dry_run_plans_and_changes_nothing(world: World) -> None:
 def test_dry_run_needs_no_topic(world: World) -> None:
     aws("cloudtrail").stop_logging(Name=world.trail_name)
 
-    code, out, err = run("reconcile", "--dry-run", "--table", world.table_name)
+    code, out, err = run(
+        "reconcile",
+        "--dry-run",
+        "--table",
+        world.table_name,
+        "--signing-key",
+        world.signing_key_arn,
+    )
 
     assert code == 1, err
     assert "StartLogging" in out
@@ -377,6 +391,7 @@ def _stack(world: World, mode: str = "enforce", outputs: bool = True) -> None:
         template["Outputs"] = {
             "AlertTopicArn": {"Value": world.topic_arn},
             "BaselineTableName": {"Value": world.table_name},
+            "BaselineSigningKeyArn": {"Value": world.signing_key_arn},
         }
     aws("cloudformation").create_stack(
         StackName="trailguard",

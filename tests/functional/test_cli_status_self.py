@@ -149,6 +149,7 @@ def _describe_stacks(world: World, status: str) -> dict[str, Any]:
                 "Outputs": [
                     {"OutputKey": "AlertTopicArn", "OutputValue": world.topic_arn},
                     {"OutputKey": "BaselineTableName", "OutputValue": world.table_name},
+                    {"OutputKey": "BaselineSigningKeyArn", "OutputValue": world.signing_key_arn},
                     {"OutputKey": "Mode", "OutputValue": "enforce"},
                 ],
             }
@@ -324,12 +325,13 @@ def test_a_self_check_that_cannot_be_made_is_exit_2(world: World, itself: Itself
 
 
 def test_without_the_stack_trailguard_itself_is_not_checked(world: World) -> None:
-    code, out, _ = run("status", "--table", world.table_name)
+    key = ("--signing-key", world.signing_key_arn)
+    code, out, _ = run("status", "--table", world.table_name, *key)
 
     assert code == 0
     assert "trailguard itself: not checked (with --table the stack is not read)." in out
 
-    code, out, _ = run("status", "--json", "--table", world.table_name)
+    code, out, _ = run("status", "--json", "--table", world.table_name, *key)
     assert json.loads(out)["self"] == {
         "checked": False,
         "reason": "with --table the stack is not read",

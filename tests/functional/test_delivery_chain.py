@@ -226,7 +226,8 @@ def test_trailguards_own_repair_echo_is_ignored(chain_world: World) -> None:
 
     result = chain_world.invoke(FUNCTION, event)
 
-    assert (result["outcome"], result["reason"]) == ("in_sync", "trailguard's own call")
+    # Checked with reads, not ignored (issue 10): the echo finds the chain as repaired.
+    assert (result["outcome"], result["reason"]) == ("in_sync", "matches the baseline")
     assert result["actions"] == []
     assert chain_world.drain_alerts() == []
 
@@ -359,19 +360,24 @@ def test_a_capture_that_cannot_read_a_link_keeps_the_one_recorded_before(
     from trailguard.adapters.baseline_store import DynamoBaselineStore
     from trailguard.adapters.cloudtrail import CloudTrailGateway
     from trailguard.adapters.delivery_chain import DeliveryChainGateway
+    from trailguard.adapters.signing import KmsSigner
     from trailguard.engine.capture import capture
     from trailguard.settings import get_settings
 
     settings = get_settings()
-    store = DynamoBaselineStore(chain_world.table_name, "us-east-1")
+    store = DynamoBaselineStore(
+        chain_world.table_name, "us-east-1", KmsSigner(chain_world.signing_key_arn, "us-east-1")
+    )
     before = store.get(chain_world.baseline().ref).chain
 
-    def run(chains: Any) -> Any:
+    def run(chains: Any, at: str = "2099-12-01T00:00:00+00:00") -> Any:
+        # Each capture its own, later time: versions are never overwritten, and the
+        # newest is the one in force (baseline_store.py).
         return capture(
             CloudTrailGateway(),
             store,
             settings,
-            captured_at="2026-12-01T00:00:00+00:00",
+            captured_at=at,
             captured_by="test",
             reason="test",
             replace_existing=True,
@@ -384,7 +390,7 @@ def test_a_capture_that_cannot_read_a_link_keeps_the_one_recorded_before(
     blind = DeliveryChainGateway("us-east-1", "999999999999", "arn:aws:iam::999999999999:role/x")
     if chain_world.chain_account == ACCOUNT:
         return  # nothing is in another account: every link is read again
-    run(blind)
+    run(blind, "2099-12-01T00:01:00+00:00")
     after = store.get(chain_world.baseline().ref).chain
     assert after.key == before.key
     assert "key" in after.unreadable

@@ -69,10 +69,13 @@ def published_emails(world: World) -> list[str]:
     return [json.loads(sent[1])["email"] for sent in topic.sent_notifications]
 
 
-def assert_alerts_are_trailguards(world: World, emails_before: int = 0) -> list[Any]:
+def assert_alerts_are_trailguards(world: World, emails_before: int | None = None) -> list[Any]:
     """Every alert delivered since the last drain: no forbidden character anywhere, and
-    the e-mail's lines are trailguard's own (no injected line, block or verdict)."""
+    the e-mail's lines are trailguard's own (no injected line, block or verdict).
+    `emails_before` defaults to the alerts of the world's seeding (the first capture's)."""
     alerts = world.drain_alerts()
+    if emails_before is None:
+        emails_before = world.alerts_while_seeding
     emails = published_emails(world)[emails_before:]
     assert len(emails) == len(alerts)
     for alert, email in zip(alerts, emails, strict=True):

@@ -24,7 +24,7 @@ def test_stopped_trail_is_restarted(world: World, event, sample: str) -> None:
     [alert] = world.drain_alerts()
     assert alert.outcome == "repaired"
     assert alert.document["resource"] == world.trail_arn
-    assert alert.document["drift"] == ["logging was stopped (StopLogging)"]
+    assert alert.document["drift"] == ["the trail is not logging"]
     assert alert.document["verification"].startswith("state re-read")
 
 
@@ -78,14 +78,34 @@ def test_unprotected_trail_is_not_touched(world: World, event) -> None:
     assert world.drain_alerts() == []
 
 
-def test_remediator_own_call_never_triggers_a_remediation(world: World, event) -> None:
+def test_own_role_stop_logging_that_left_the_trail_stopped_is_repaired_critical(
+    world: World, event
+) -> None:
+    # trailguard never stops a trail: under its role, this is someone else using it.
     aws("cloudtrail").stop_logging(Name=world.trail_name)
 
     result = world.invoke(FUNCTION, fresh(event("stop_logging_by_remediator.json")))
 
+    assert result["outcome"] == "repaired"
+    assert world.is_logging()
+    [alert] = world.drain_alerts()
+    assert (alert.severity, alert.outcome) == ("CRITICAL", "repaired")
+    assert "TRAILGUARD'S ROLE WAS USED BY SOMETHING OTHER THAN A REPAIR" in alert.document["detail"]
+
+
+def test_own_role_event_that_left_no_drift_is_checked_by_reading_only(
+    world: World, event, monkeypatch
+) -> None:
+    from trailguard.adapters.cloudtrail import CloudTrailGateway
+
+    writes: list[str] = []
+    monkeypatch.setattr(CloudTrailGateway, "start_logging", lambda self, ref: writes.append("x"))
+
+    result = world.invoke(FUNCTION, fresh(event("stop_logging_by_remediator.json")))
+
     assert result["outcome"] == "in_sync"
-    assert result["reason"] == "trailguard's own call"
-    assert not world.is_logging()
+    assert writes == []
+    assert world.is_logging()
     assert world.drain_alerts() == []
 
 

@@ -94,9 +94,11 @@ def test_missing_bucket_is_critical_and_names_the_fix(world: World, event) -> No
 
 
 def test_deleted_trail_without_baseline_is_critical(world: World, event) -> None:
-    aws("dynamodb").delete_item(
-        TableName=world.table_name, Key={"pk": {"S": world.trail_arn}, "sk": {"S": "CURRENT"}}
-    )
+    items = aws("dynamodb").scan(TableName=world.table_name)["Items"]
+    for item in items:  # every version too: nothing intact is left to rebuild from
+        aws("dynamodb").delete_item(
+            TableName=world.table_name, Key={"pk": item["pk"], "sk": item["sk"]}
+        )
     world.apply_environment(PROTECTED_TRAIL_NAMES="org-trail")
     aws("cloudtrail").delete_trail(Name=world.trail_name)
 

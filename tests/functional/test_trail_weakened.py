@@ -70,10 +70,15 @@ def test_management_events_excluded_are_restored(world: World, event) -> None:
 
 
 def test_allow_listed_deployer_change_becomes_the_baseline(world: World, event) -> None:
+    from tests.fakes import FakeEventRecords
+    from trailguard.runtime import dependencies
+
     world.apply_environment(ALLOWED_PRINCIPAL_ARNS="arn:aws:iam::111111111111:role/iac-deploy")
+    history = dependencies().event_records = FakeEventRecords()
     aws("cloudtrail").update_trail(Name=world.trail_name, S3KeyPrefix="org-v2")
 
-    result = world.invoke(FUNCTION, fresh(event("update_trail_by_allowed_deployer.json")))
+    sample = history.record(fresh(event("update_trail_by_allowed_deployer.json")))
+    result = world.invoke(FUNCTION, sample)
 
     assert result["outcome"] == "allowed"
     assert world.snapshot().settings.s3_key_prefix == "org-v2"
@@ -85,13 +90,25 @@ def test_allow_listed_deployer_change_becomes_the_baseline(world: World, event) 
     assert "baseline was updated" in alert.document["detail"]
 
 
-def test_remediator_own_update_is_ignored(world: World, event) -> None:
+def test_own_role_update_that_left_drift_is_reverted_and_critical(world: World, event) -> None:
     aws("cloudtrail").update_trail(Name=world.trail_name, S3KeyPrefix="changed")
 
     result = world.invoke(FUNCTION, fresh(event("update_trail_by_remediator.json")))
 
-    assert result["reason"] == "trailguard's own call"
-    assert world.snapshot().settings.s3_key_prefix == "changed"
+    assert result["outcome"] == "repaired"
+    assert world.snapshot() == world.baseline().snapshot
+    [alert] = world.drain_alerts()
+    assert alert.severity == "CRITICAL"
+    assert "TRAILGUARD'S ROLE WAS USED" in alert.document["detail"]
+
+
+def test_own_repair_echo_verifies_clean_and_never_loops(world: World, event) -> None:
+    # trailguard's own UpdateTrail comes back as an event under its role: it reads,
+    # finds the baseline, and stops there, with no call and no alert.
+    result = world.invoke(FUNCTION, fresh(event("update_trail_by_remediator.json")))
+
+    assert (result["outcome"], result["actions"]) == ("in_sync", [])
+    assert world.drain_alerts() == []
 
 
 def test_delegated_admin_registration_is_alerted(world: World, event) -> None:

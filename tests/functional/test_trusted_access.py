@@ -91,15 +91,19 @@ def test_detect_only_mode_alerts_without_repairing(world: World, event) -> None:
     assert "Mode=enforce" in alert.document["manualAction"]
 
 
-def test_allow_listed_principal_is_alerted_not_reverted(world: World, event) -> None:
+def test_allow_listed_principal_is_reverted_like_the_reconciler_would(world: World, event) -> None:
+    # One desired state: disabling trusted access breaks an invariant, which no
+    # allow-list covers (domain/guards.py, AllowListed.REVERT).
     world.apply_environment(ALLOWED_PRINCIPAL_ARNS="arn:aws:iam::111111111111:role/BreakGlassAdmin")
     _disable()
 
     world.invoke(FUNCTION, fresh(event("disable_trusted_access.json")))
 
-    assert not world.trusted_access_enabled()
+    assert world.trusted_access_enabled()
     [alert] = world.drain_alerts()
-    assert alert.outcome == "allowed"
+    assert alert.outcome == "repaired"
+    assert "allow-list does not cover" in alert.document["detail"]
+    assert world.invoke("ReconcileInvariantsFunction", {})["repaired"] == 0
 
 
 def test_enable_that_does_not_take_is_critical_and_raises(world: World, event, monkeypatch) -> None:

@@ -50,6 +50,7 @@ def test_chat_topic_exists_only_when_asked_and_is_encrypted(resources: dict[str,
         for f in functions().values()
         if "handle_api_call" in (ROOT / f["CodeUri"] / "app.py").read_text()
         or "reconcile" in f["CodeUri"]
+        or "capture" in f["CodeUri"]  # every capture is alerted
     }
     assert {a["Fn::GetAtt"][0] for a in allowed} == alerting_roles
 
@@ -66,7 +67,7 @@ def test_event_bus_grant_is_for_trailguard_events_on_the_default_bus(
         for statement in policy["PolicyDocument"]["Statement"]
         if statement.get("Action") == "events:PutEvents"
     ]
-    assert len(grants) == 6  # the six functions that alert
+    assert len(grants) == 7  # the functions that alert, the capture function too
     for statement in grants:
         assert statement["Resource"] == {
             "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"
@@ -85,7 +86,7 @@ def test_findings_grant_exists_only_with_security_hub_findings_on(
         for policy in resource["Properties"].get("Policies", [])
         if "Fn::If" in policy
     ]
-    assert len(conditional) == 6  # the six functions that alert
+    assert len(conditional) == 7  # the functions that alert, the capture function too
     grants = []
     for condition, policy, otherwise in conditional:
         assert condition == "SendsSecurityHubFindings"

@@ -48,6 +48,7 @@ from trailguard.adapters import (
     organizations,
     s3,
     securityhub,
+    signing,
     sns,
 )
 
@@ -71,6 +72,11 @@ ADAPTERS = {
 CLOUDTRAIL_READ_BY_ARN = cloudtrail.IAM_ACTIONS_READ - {"cloudtrail:DescribeTrails"}
 BASELINE_GET_PUT = frozenset({"dynamodb:GetItem", "dynamodb:PutItem"})
 BASELINE_SCAN = frozenset({"dynamodb:Scan"})
+# A verified read is GetItem (CURRENT) + Query (the newest versions) + VerifyMac.
+BASELINE_VERIFIED = BASELINE_GET_PUT | frozenset({"dynamodb:Query"}) | signing.IAM_ACTIONS_READ
+BASELINE_SIGNED = BASELINE_VERIFIED | signing.IAM_ACTIONS_WRITE
+# Allow-listed changes are corroborated in CloudTrail Event history.
+EVENT_HISTORY = frozenset({"cloudtrail:LookupEvents"})
 # The trail's bucket, key and log group (protected/delivery_chain.py).
 CHAIN_READ = s3.IAM_ACTIONS_READ | kms.IAM_ACTIONS_READ | logs.IAM_ACTIONS_READ
 CHAIN_REPAIR = CHAIN_READ | s3.IAM_ACTIONS_WRITE | kms.IAM_ACTIONS_WRITE | logs.IAM_ACTIONS_WRITE
@@ -95,7 +101,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     "restore_trail": CLOUDTRAIL_READ_BY_ARN
     | cloudtrail.IAM_ACTIONS_WRITE
     | organizations.IAM_ACTIONS
-    | BASELINE_GET_PUT
+    | BASELINE_SIGNED
+    | EVENT_HISTORY
     # A StopLogging claim checks the trail's baseline in the same transaction.
     | delivery_ledger.IAM_ACTIONS_PRECONDITION
     | ALERTING
@@ -104,7 +111,8 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | HEALTH_APPEND,
     "restore_service_linked_role": iam.IAM_ACTIONS | ALERTING,
     # Lists the home region's trails (DescribeTrails), reads each, stores baselines.
-    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_GET_PUT | CHAIN_READ,
+    # Every capture is alerted, and signed.
+    "capture_baseline": cloudtrail.IAM_ACTIONS_READ | BASELINE_SIGNED | ALERTING | CHAIN_READ,
     # The scheduled safety net (trailguard/engine/reconciler.py): every invariant, the
     # protected trails from all stored baselines (Scan), the same repairs.
     "reconcile_invariants": organizations.IAM_ACTIONS
@@ -113,6 +121,7 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | cloudtrail.IAM_ACTIONS_WRITE
     | cloudtrail.IAM_ACTIONS_LOOKUP
     | BASELINE_SCAN
+    | BASELINE_VERIFIED  # PutItem: puts back the intact version in force
     | CHAIN_REPAIR
     | health_store.IAM_ACTIONS_READ
     | health_store.IAM_ACTIONS_WRITE
@@ -121,7 +130,10 @@ REQUIRED_BY_ADAPTERS: dict[str, frozenset[str]] = {
     | kms.IAM_ACTIONS,
     # The delivery chain's events: the trails whose baseline holds the named bucket,
     # key or log group (Scan), their repair.
-    "restore_delivery_chain": CHAIN_REPAIR | BASELINE_SCAN | ALERTING,
+    "restore_delivery_chain": CHAIN_REPAIR
+    | BASELINE_SCAN
+    | (BASELINE_VERIFIED - {"dynamodb:PutItem"})  # baselines are read verified
+    | ALERTING,
     # Self-protection (trailguard/protected/trailguard_itself.py) alerts, and repairs
     # the alert key, alarm actions and rules of trailguard's own.
     "alert_self_tampering": ALERTING

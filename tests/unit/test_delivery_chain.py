@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import BASELINE
-from trailguard.adapters.baseline_store import _baseline, _item
+from tests.fakes import BASELINE, REF
+from trailguard.adapters.baseline_store import _baseline, _item, signed_message
 from trailguard.domain.delivery_chain import (
     BucketState,
     ChainLocation,
@@ -262,11 +262,15 @@ def test_chain_json_round_trip_and_old_baseline_items_still_read() -> None:
     assert json.loads(chain.to_json())["location"]["bucket_account"] == "222222222222"
 
     with_chain = TrailBaseline(BASELINE, "2026-11-01T00:00:00+00:00", "op", "why", chain)
-    assert _baseline(_item(with_chain, "CURRENT")) == with_chain
+    version = "V#2026-11-01T00:00:00+00:00"
+    assert _baseline(_item(with_chain, "CURRENT", version, "mac")) == with_chain
     # An item written before the chain was recorded has no such attribute.
-    old = _item(TrailBaseline(BASELINE, "2026-11-01T00:00:00+00:00", "op", "why"), "CURRENT")
+    without = TrailBaseline(BASELINE, "2026-11-01T00:00:00+00:00", "op", "why")
+    old = _item(without, "CURRENT", version, "mac")
     assert "delivery_chain" not in old
     assert _baseline(old).chain is None
+    # The chain is signed with the rest: a chain swapped in the table does not verify.
+    assert signed_message(REF.arn, version, with_chain) != signed_message(REF.arn, version, without)
 
 
 def test_object_lock_is_put_back_and_comes_with_a_recreated_bucket() -> None:

@@ -54,8 +54,32 @@ class ServiceLinkedRoles(Protocol):
     def create(self, service_name: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class BaselineRead:
+    """A protected trail's baseline as read and verified (adapters/baseline_store.py).
+
+    `baseline` is the newest version whose signature holds, or None when none does.
+    `problems` is empty when the baseline in force (sk=CURRENT) was present, intact
+    and the newest version; otherwise it says what was missing, invalid or stale,
+    and `baseline` is what the trail is rebuilt from (`version`)."""
+
+    baseline: TrailBaseline | None
+    problems: tuple[str, ...] = ()
+    version: str = ""
+
+    @property
+    def tampered(self) -> bool:
+        return bool(self.problems)
+
+
 class BaselineStore(Protocol):
     def get(self, ref: TrailRef) -> TrailBaseline | None: ...
+
+    def read(self, ref: TrailRef) -> BaselineRead: ...
+
+    def repair_current(self, ref: TrailRef, version: str) -> None: ...
+
+    def refs(self) -> list[TrailRef]: ...
 
     def has_baseline(self, ref: TrailRef) -> bool: ...
 
@@ -64,6 +88,31 @@ class BaselineStore(Protocol):
     def put(self, baseline: TrailBaseline) -> None: ...
 
     def all(self) -> Iterable[TrailBaseline]: ...
+
+
+class Signer(Protocol):
+    """Signs and verifies baseline versions (adapters/signing.py: a KMS HMAC key)."""
+
+    def sign(self, message: bytes) -> str: ...
+
+    def verify(self, message: bytes, signature: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A management event as CloudTrail's Event history (LookupEvents) holds it:
+    what trailguard trusts instead of an event it was handed."""
+
+    event_id: str
+    event_name: str
+    principal_arn: str  # the role of a session, else the caller's ARN (CloudTrailEvent)
+    error_code: str = ""
+
+
+class EventRecords(Protocol):
+    """Corroborates an event by its id in CloudTrail Event history (LookupEvents)."""
+
+    def find(self, event_id: str, region: str) -> RecordedEvent | None: ...
 
 
 class AlertSink(Protocol):

@@ -10,11 +10,13 @@ from trailguard.adapters.cloudtrail import CloudTrailGateway, EventHistoryGatewa
 from trailguard.adapters.cloudwatch import AlarmsGateway
 from trailguard.adapters.delivery_chain import DeliveryChainGateway
 from trailguard.adapters.delivery_ledger import DynamoDeliveryLedger
+from trailguard.adapters.event_records import EventRecordsGateway
 from trailguard.adapters.events_rules import RulesGateway
 from trailguard.adapters.health_store import DynamoHealthStore
 from trailguard.adapters.iam import IamGateway
 from trailguard.adapters.kms import KmsKeyGateway
 from trailguard.adapters.organizations import OrganizationsGateway
+from trailguard.adapters.signing import KmsSigner
 from trailguard.adapters.sns import SnsAlertSink
 from trailguard.adapters.witness import WitnessAlertSink
 from trailguard.engine.destinations import Metric, build_publisher, powertools_metric
@@ -41,7 +43,11 @@ def build_dependencies(
         trusted_access=OrganizationsGateway(),
         trails=CloudTrailGateway(),
         roles=IamGateway(),
-        baselines=DynamoBaselineStore(settings.baseline_table_name, settings.region),
+        baselines=DynamoBaselineStore(
+            settings.baseline_table_name,
+            settings.region,
+            KmsSigner(settings.signing_key_id, settings.region),
+        ),
         alerts=alerts or build_publisher(settings, metric, topic=_alert_sink(settings)),
         own=OwnResources(
             alert_key=KmsKeyGateway(settings.region),
@@ -53,6 +59,8 @@ def build_dependencies(
         ),
         health=health,
         history=EventHistoryGateway(),
+        # Allow-listed changes are recaptured only when Event history holds the event.
+        event_records=EventRecordsGateway(),
     )
 
 

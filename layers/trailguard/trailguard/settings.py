@@ -57,6 +57,7 @@ class Settings:
     # log-archive companion's role there ('' : the chain is in the management account).
     log_archive_account_id: str = ""
     log_archive_role_arn: str = ""
+    signing_key_id: str = ""  # KMS HMAC key of the baselines ('' : reads report it, CRITICAL)
 
     @property
     def protects_every_organization_trail(self) -> bool:
@@ -129,6 +130,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         log_archive_account_id=archive_account,
         log_archive_role_arn=archive_role,
         delivery_stale_after_minutes=_minutes(env, "DELIVERY_STALE_AFTER_MINUTES", 120),
+        signing_key_id=env.get("BASELINE_SIGNING_KEY_ID", "").strip(),
     )
 
 

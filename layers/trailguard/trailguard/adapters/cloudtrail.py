@@ -129,12 +129,23 @@ class CloudTrailGateway:
             if exc.code == "TrailNotFoundException":
                 return LiveTrail(exists=False)
             raise
-        status = trail_status(found["status"]) if "status" in found else None
+        raw_status = found.get("status", {})
+        status = trail_status(raw_status) if "status" in found else None
         is_logging = status.is_logging if status is not None else None
+        stopped = raw_status.get("StopLoggingTime")
+        stopped_at = stopped if isinstance(stopped, datetime) else None
         if not described:
-            return LiveTrail(exists=True, is_logging=is_logging, status=status)
+            return LiveTrail(
+                exists=True, is_logging=is_logging, status=status, stopped_at=stopped_at
+            )
         snapshot = self._snapshot_of(ref, found["trail"], found)
-        return LiveTrail(exists=True, snapshot=snapshot, is_logging=is_logging, status=status)
+        return LiveTrail(
+            exists=True,
+            snapshot=snapshot,
+            is_logging=is_logging,
+            status=status,
+            stopped_at=stopped_at,
+        )
 
     def _detail_jobs(
         self, api: Any, ref: TrailRef, aspects: frozenset[Aspect]

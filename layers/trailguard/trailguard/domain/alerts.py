@@ -28,6 +28,9 @@ class Outcome(Enum):
     ATTEMPT_FAILED = "attempt_failed"  # the API call itself failed: nothing changed
     REMEDIATION_FAILED = "remediation_failed"
     IN_SYNC = "in_sync"
+    # The event's claim is contradicted by the resource's own state (a forged event):
+    # nothing is claimed repaired.
+    UNVERIFIED = "unverified"
     NOTICE = "notice"
     RECOVERED = "recovered"  # a problem trailguard cannot repair went away (I7)
     DEGRADED = "degraded"  # recording again, but some baseline settings not restored

@@ -8,6 +8,7 @@ I6 service-linked role.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from trailguard.domain.delivery import TrailStatus
@@ -66,12 +67,14 @@ class Drift:
 @dataclass(frozen=True)
 class LiveTrail:
     """Live state as read. `snapshot` is None when the trail is missing or only
-    its status was read; `is_logging` and `status` are None when the status was not read."""
+    its status was read; `is_logging` and `status` are None when the status was not read.
+    `stopped_at` is GetTrailStatus's StopLoggingTime, when the status says one."""
 
     exists: bool
     snapshot: TrailSnapshot | None = None
     is_logging: bool | None = None
     status: TrailStatus | None = None
+    stopped_at: datetime | None = None
 
 
 SETTING_LABELS = {

@@ -29,9 +29,16 @@ from trailguard.engine.remediation import (
     respond,
 )
 from trailguard.errors import AwsCallFailed, RemediationFailed
+from trailguard.ports import BaselineRead
 from trailguard.protected.delivery_chain import check_chain
 from trailguard.protected.service_linked_role import role_repair, role_subject
-from trailguard.protected.trail import trail_repair
+from trailguard.protected.trail import (
+    BASELINE_MANUAL_ACTION,
+    Escalation,
+    baseline_tampered,
+    put_back_baseline,
+    trail_repair,
+)
 from trailguard.protected.trail_delivery import (
     I7,
     blind_reason,
@@ -211,39 +218,81 @@ def _unprotected_organization_trails(
             deps.health.set_degraded(ref, UNPROTECTED)
 
 
-def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
-    """(baselines of the protected trails in this region, protected names without one)."""
-    baselines = [b for b in deps.baselines.all() if b.ref.region == deps.settings.region]
+def protected_reads(deps: Dependencies) -> tuple[list[BaselineRead], list[str]]:
+    """(verified baselines of the protected trails in this region, what is wrong with them).
+
+    A trail counts as having a baseline if any item of it exists, intact or not: a
+    deleted or forged baseline is reported, never a reason to forget the trail."""
+    refs = [ref for ref in deps.baselines.refs() if ref.region == deps.settings.region]
     names = deps.settings.protected_trail_names
     problems: list[str] = []
     if names:
-        baselines = [b for b in baselines if b.ref.name in names]
-        missing = set(names) - {b.ref.name for b in baselines}
+        refs = [ref for ref in refs if ref.name in names]
+        missing = set(names) - {ref.name for ref in refs}
         problems = [f"{name}: protected but has no baseline" for name in sorted(missing)]
-    return baselines, problems
+    reads = [deps.baselines.read(ref) for ref in sorted(refs)]
+    for ref, read in zip(sorted(refs), reads, strict=True):
+        if read.tampered:
+            problems.append(f"{ref.name}: {baseline_tampered(read)}")
+    return reads, problems
+
+
+def protected_baselines(deps: Dependencies) -> tuple[list[TrailBaseline], list[str]]:
+    """(intact baselines of the protected trails in this region, what is wrong)."""
+    reads, problems = protected_reads(deps)
+    return [r.baseline for r in reads if r.baseline is not None], problems
 
 
 def _reconcile_trail(
     deps: Dependencies,
-    baseline: TrailBaseline,
+    read: BaselineRead,
     report: ReconcileReport,
     detected_by: str,
     live: LiveTrail | None,
 ) -> None:
-    """One protected trail: repair its drift, then delivery health and blind windows.
+    """One protected trail: repair its drift (from the newest intact baseline, saying so
+    when the current one was tampered with), then delivery health and blind windows.
 
     `live` was read before the delivery chain's repairs: the delivery errors it holds
     are what CloudTrail reported before trailguard touched the bucket or key, so the
     I7 alert names the cause even when the same run repairs it."""
+    baseline = read.baseline
+    assert baseline is not None
     ref: TrailRef = baseline.ref
     report.checked.append(ref.arn)
+    plan_only = report.plan_only
+    why = Escalation()
+    if read.tampered:
+        why.note(baseline_tampered(read), Severity.CRITICAL)
+        if not plan_only and not deps.settings.detect_only:
+            put_back_baseline(deps, ref, read, why)
     try:
-        before = deps.health.get(ref) if deps.health and not report.plan_only else TrailHealth()
+        before = deps.health.get(ref) if deps.health and not plan_only else TrailHealth()
         live = live or deps.trails.read(ref, EVERY_ASPECT)
     except AwsCallFailed as exc:
         report.failures.append(f"{ref.arn}: {exc} ({exc.hint})")
         return
     drifts = trail_drift(baseline.snapshot, live, EVERY_ASPECT)
+    if not drifts and read.tampered and not plan_only:
+        subject = Subject(
+            "baseline of the protected trail",
+            ref.arn,
+            ref.account_id,
+            ref.region,
+            None,
+            detected_by,
+        )
+        report.results.append(
+            report_only(
+                deps,
+                subject,
+                Severity.CRITICAL,
+                Outcome.DETECTED,
+                "BASELINE TAMPERED WITH; the trail matches the newest intact version",
+                detail=" ".join(why.notes),
+                manual_action=BASELINE_MANUAL_ACTION,
+            )
+        )
     repaired = None
     degraded: str | None = ""
     if drifts:
@@ -273,9 +322,9 @@ def _reconcile_trail(
             repair.annotate = chained(blind, repair.annotate)
         key = "; ".join(sorted(d.summary for d in drifts))
         if not report.plan_only and key == before.degraded:
-            result = _retry_quietly(deps, repair, report)
+            result = _retry_quietly(deps, why.applied(repair), report)
         else:
-            result = _run(deps, repair, report)
+            result = _run(deps, why.applied(repair), report)
         repaired = result if result and result.outcome is Outcome.REPAIRED else None
         if result is not None and result.outcome is Outcome.DEGRADED:
             degraded = None  # the repair stored what it left (protected/trail.py)
@@ -321,21 +370,25 @@ def reconcile(
     if not deps.roles.exists(CLOUDTRAIL):
         _run(deps, role_repair(deps, role_subject(account_id, region, None, detected_by)), report)
 
-    baselines, problems = protected_baselines(deps)
+    reads, problems = protected_reads(deps)
     report.failures += problems
     report.checked.append(I7)
     lives: dict[str, LiveTrail] = {}
-    for baseline in baselines:
+    for read in reads:
+        if read.baseline is None:
+            continue  # in `problems`: never repaired from an unverified baseline
         # What CloudTrail reports first, then the bucket and key (a trail cannot be
-        # recreated without its bucket), then the trail.
-        # A failed read is made again, and reported, with the trail.
+        # recreated without its bucket), then the trail. A failed read is made again,
+        # and reported, with the trail.
         with contextlib.suppress(AwsCallFailed):
-            lives[baseline.ref.arn] = deps.trails.read(baseline.ref, EVERY_ASPECT)
-        check_chain(deps, baseline, report, detected_by, _run)
-    for baseline in baselines:
-        _reconcile_trail(deps, baseline, report, detected_by, lives.get(baseline.ref.arn))
+            lives[read.baseline.ref.arn] = deps.trails.read(read.baseline.ref, EVERY_ASPECT)
+        check_chain(deps, read.baseline, report, detected_by, _run)
+    for read in reads:
+        if read.baseline is not None:
+            _reconcile_trail(deps, read, report, detected_by, lives.get(read.baseline.ref.arn))
 
     if deps.settings.protects_every_organization_trail and not plan_only:
+        baselines = [r.baseline for r in reads if r.baseline is not None]
         _unprotected_organization_trails(deps, baselines, report, detected_by)
 
     logger.info("reconciled", extra=report.summary())

@@ -26,6 +26,7 @@ from trailguard.ports import (
     DeliveryChains,
     DeliveryLedger,
     EventHistory,
+    EventRecords,
     HealthStore,
     OwnResources,
     ServiceLinkedRoles,
@@ -59,6 +60,8 @@ class Dependencies:
     # Delivery health and blind windows (protected/trail_delivery.py); None: not tracked.
     health: HealthStore | None = None
     history: EventHistory | None = None
+    # CloudTrail Event history, to corroborate allow-listed changes (None: nothing is).
+    event_records: EventRecords | None = None
     # Reads made for this invocation alongside the ledger claim (engine/handler.py),
     # by key; emptied at the start of every invocation, so never stale.
     prefetched: dict[str, Any] = field(default_factory=dict)
@@ -138,6 +141,14 @@ class Repair:
     # When the remaining drift is only what the service chose to leave (an optional
     # dependency that is broken): (headline, manual action) of the CRITICAL it sends.
     degraded: Callable[[list[str]], tuple[str, str] | None] = field(default=lambda remaining: None)
+    # Raised above HIGH, with why, when the drift says more than itself: trailguard's
+    # own role misused, a tampered baseline, an allow-listed event that is not real.
+    severity: Severity = Severity.HIGH
+    notes: tuple[str, ...] = ()
+    # After a verified repair: why the resource's own state contradicts the event
+    # ("" when it does not). A contradicted event gets an UNVERIFIED alert instead
+    # of a repair claim (a forged StopLogging while the trail was logging).
+    contradicted: Callable[[], str] | None = None
 
 
 def notify(deps: Dependencies, alert: Alert) -> str:
@@ -146,7 +157,7 @@ def notify(deps: Dependencies, alert: Alert) -> str:
     In a storm of the same drift only milestone alerts go out (domain/storm.py); the
     others are logged and counted, and return no message id.
     """
-    occurrence = deps.storm.admit(alert)
+    occurrence = deps.storm.admit(alert, detect_only=deps.settings.detect_only)
     if occurrence is None:
         logger.info(
             "alert damped: same drift repeated in this window",
@@ -192,13 +203,11 @@ def screen(
 ) -> tuple[Verdict, Result | None]:
     """The guards every service applies first (domain/guards.py).
 
-    trailguard's own calls end here silently, and refused attempts with a WARNING
-    that says `refused`. Otherwise the result is None and the verdict, ACT or
-    ALLOWED, tells the service how to go on.
+    Refused attempts end here with a WARNING that says `refused`. Otherwise the
+    result is None and the verdict (ACT, ALLOWED or OWN_ROLE) tells the service how
+    to go on: an event under trailguard's own role is checked, never ignored.
     """
     verdict = judge(event, deps.settings)
-    if verdict is Verdict.OWN_CHANGE:
-        return verdict, Result(Outcome.IN_SYNC, subject.resource, "trailguard's own call")
     if verdict is Verdict.FAILED_ATTEMPT:
         return verdict, report_only(
             deps, subject, Severity.WARNING, Outcome.ATTEMPT_FAILED, refused
@@ -206,14 +215,21 @@ def screen(
     return verdict, None
 
 
-def detected(deps: Dependencies, subject: Subject, drift: tuple[str, ...]) -> Result:
+def detected(
+    deps: Dependencies,
+    subject: Subject,
+    drift: tuple[str, ...],
+    severity: Severity = Severity.HIGH,
+    notes: tuple[str, ...] = (),
+) -> Result:
     return report_only(
         deps,
         subject,
-        Severity.HIGH,
+        severity,
         Outcome.DETECTED,
         "drift detected; detect-only mode, nothing changed",
         drift=drift,
+        detail=" ".join(notes),
         manual_action="repair by hand or switch trailguard to enforce mode "
         "(parameter Mode=enforce) and run `trailguard reconcile`",
     )
@@ -282,14 +298,18 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
         failure = failure or exc
 
     if failure is None and not remaining:
+        contradiction = repair.contradicted() if repair.contradicted else ""
+        if contradiction:
+            return _unverified(deps, repair, tuple(records), contradiction)
         alert = subject.alert(
-            Severity.HIGH,
+            repair.severity,
             Outcome.REPAIRED,
             "drift repaired and verified",
             drift=repair.drift,
             actions=tuple(records),
             verification="state re-read after repair matches the baseline",
             repaired_at=deps.clock(),
+            detail=" ".join(repair.notes),
         )
         alert = repair.annotate(alert)
         logger.info(
@@ -332,13 +352,34 @@ def execute(deps: Dependencies, repair: Repair) -> Result:
         actions=tuple(records),
         verification="still drifted: " + "; ".join(remaining) if remaining else "not verified",
         manual_action=manual,
-        detail=str(failure) if failure else "",
+        detail=" ".join((*repair.notes, str(failure) if failure else "")).strip(),
     )
     logger.error(
         "remediation failed",
         extra={"resource": subject.resource, "remaining": remaining, "error": str(failure)},
     )
     fail_loudly(deps, alert, f"{subject.resource}: {'; '.join(remaining) or failure}")
+
+
+def _unverified(
+    deps: Dependencies, repair: Repair, records: tuple[ActionRecord, ...], contradiction: str
+) -> Result:
+    """The state contradicts the event: alert, marked unverified, and claim no repair."""
+    subject = repair.subject
+    alert = subject.alert(
+        Severity.HIGH,
+        Outcome.UNVERIFIED,
+        "UNVERIFIED event: the resource's state contradicts it; no repair claimed",
+        actions=records,
+        verification=contradiction,
+        manual_action="find out who invoked trailguard's function with this event: anyone "
+        "who can invoke it directly can hand it a made-up event",
+        detail=" ".join(repair.notes),
+    )
+    logger.warning(
+        "event contradicted by state", extra={"resource": subject.resource, "why": contradiction}
+    )
+    return Result(Outcome.UNVERIFIED, subject.resource, contradiction, records, notify(deps, alert))
 
 
 def fail_loudly(
@@ -359,5 +400,5 @@ def fail_loudly(
 def respond(deps: Dependencies, repair: Repair) -> Result:
     """Run the repair or, in detect-only mode, alert on the drift and change nothing."""
     if deps.settings.detect_only:
-        return detected(deps, repair.subject, repair.drift)
+        return detected(deps, repair.subject, repair.drift, repair.severity, repair.notes)
     return execute(deps, repair)

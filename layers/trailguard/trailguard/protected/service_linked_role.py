@@ -18,7 +18,7 @@ from trailguard.engine.remediation import (
     screen,
 )
 from trailguard.errors import InvalidEvent
-from trailguard.protected.trusted_access import CLOUDTRAIL
+from trailguard.protected.trusted_access import CLOUDTRAIL, escalated
 
 ROLE_NAME = "AWSServiceRoleForCloudTrail"
 INVARIANT = "I6 service-linked role AWSServiceRoleForCloudTrail"
@@ -61,16 +61,10 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
     )
     if screened is not None:
         return screened
-    if verdict is Verdict.ALLOWED:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ALLOWED,
-            "allow-listed principal deleted the CloudTrail service-linked role; not reverted",
-        )
-
     if deps.roles.exists(CLOUDTRAIL):
+        if verdict is Verdict.OWN_ROLE:
+            # trailguard never deletes the role, but nothing is left to repair.
+            return Result(Outcome.IN_SYNC, f"role {ROLE_NAME}", "role present")
         # Deletion is asynchronous, and AWS refuses it while an organization
         # trail uses the role, so the role may well still be there.
         return report_only(
@@ -82,5 +76,4 @@ def restore_service_linked_role(event: ApiCallEvent, deps: Dependencies) -> Resu
             detail="IAM deletes service-linked roles asynchronously and refuses while an "
             "organization trail uses the role. The scheduled reconciler recreates it if it goes.",
         )
-    repair = role_repair(deps, subject)
-    return respond(deps, repair)
+    return respond(deps, escalated(role_repair(deps, subject), event, verdict))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from trailguard.concurrency import together
@@ -27,22 +28,23 @@ from trailguard.domain.drift import (
     trail_drift,
 )
 from trailguard.domain.events import ApiCallEvent
-from trailguard.domain.guards import Verdict
+from trailguard.domain.guards import AllowListed, Verdict, allow_listed, is_allow_listed
 from trailguard.domain.trails import TrailBaseline, TrailRef, TrailSnapshot
-from trailguard.engine.capture import recapture
+from trailguard.engine.capture import CONFIGURATION, capture_alert, recapture
 from trailguard.engine.remediation import (
     Action,
     Dependencies,
     Repair,
     Result,
     Subject,
-    detected,
     execute,
+    notify,
     report_only,
+    respond,
     screen,
 )
 from trailguard.errors import AwsCallFailed, InvalidEvent
-from trailguard.ports import Precondition
+from trailguard.ports import BaselineRead, Precondition, RecordedEvent
 from trailguard.protected.delegated_admin import delegated_admin_changed
 from trailguard.protected.trail_delivery import (
     blind_reason,
@@ -68,7 +70,9 @@ DELEGATED_ADMIN_EVENTS = frozenset(
 # first for this long: a storm of events (each with its own eventID) then costs one
 # read each, not a StartLogging, a verification and an alert each.
 READ_FIRST_AFTER_RESTART = timedelta(minutes=1)
-_CONFIG_EVENTS = frozenset({"UpdateTrail", "PutEventSelectors", "PutInsightSelectors"})
+# CloudTrail's eventTime and StopLoggingTime have one-second resolution and are taken
+# at slightly different moments; a real stop is never a minute before its own event.
+STOP_TIME_TOLERANCE = timedelta(seconds=60)
 _INVARIANTS = {
     "StopLogging": "I2 trail logging",
     "DeleteTrail": "I3 trail exists with its baseline",
@@ -126,7 +130,7 @@ def reads_with_claim(event: ApiCallEvent, deps: Dependencies) -> dict[str, Any]:
         return {}
     return together(
         {
-            _baseline_key(ref): lambda: deps.baselines.get(ref),
+            _baseline_key(ref): lambda: deps.baselines.read(ref),
             _exists_key(ref): lambda: deps.trails.read(ref, frozenset({Aspect.EXISTS})).exists,
             _TRUSTED_ACCESS: lambda: deps.trusted_access.is_enabled(CLOUDTRAIL),
         }
@@ -339,7 +343,7 @@ class _TrailGone(Exception):
 
 
 def _restart_logging(
-    deps: Dependencies, subject: Subject, ref: TrailRef, started: datetime
+    deps: Dependencies, subject: Subject, ref: TrailRef, event: ApiCallEvent
 ) -> Repair:
     """StopLogging's repair is known from the event alone: StartLogging, then verify.
 
@@ -349,16 +353,30 @@ def _restart_logging(
     path that matters most (bench/), and the alert says what the event said.
     """
     logging_aspects = frozenset({Aspect.EXISTS, Aspect.LOGGING})
-    verified: list[LiveTrail] = []
+    seen: list[LiveTrail] = []
 
     def verify() -> list[str]:
         after = deps.trails.read(ref, logging_aspects)
-        verified[:] = [after]
+        seen.append(after)
         return [d.summary for d in trail_drift(None, after, logging_aspects)]
 
     blind = blind_window_annotation(
-        deps, subject, started, "logging was stopped (StopLogging)", query_now=False
+        deps, subject, event.event_time, "logging was stopped (StopLogging)", query_now=False
     )
+
+    def contradicted() -> str:
+        # The verification read already carries StopLoggingTime: a real StopLogging
+        # left it at the event's time. Earlier, or none, and the event is not what
+        # stopped this trail, so no repair is claimed for it (a forged event).
+        stopped = seen[-1].stopped_at if seen else None
+        if stopped is None:
+            return "the trail has no StopLoggingTime: it was not stopped"
+        if stopped < event.event_time - STOP_TIME_TOLERANCE:
+            return (
+                f"the trail's StopLoggingTime {stopped.isoformat()} is before the event's "
+                f"time {event.event_time.isoformat()}: this StopLogging did not stop it"
+            )
+        return ""
 
     def on_failure(failed: Action, exc: AwsCallFailed) -> list[Action] | None:
         if exc.code == "TrailNotFoundException":
@@ -367,14 +385,15 @@ def _restart_logging(
 
     return Repair(
         subject=subject,
-        drift=("logging was stopped (StopLogging)",),
+        drift=("the trail is not logging",),
         actions=[Action("StartLogging", ref.arn, lambda: deps.trails.start_logging(ref))],
         verify=verify,
         manual_action=(
             f"start logging: `aws cloudtrail start-logging --name {ref.arn} --region {ref.region}`"
         ),
         on_step_failure=on_failure,
-        annotate=lambda alert: delivery_note(deps, blind(alert), None, verified),
+        annotate=lambda alert: delivery_note(deps, blind(alert), None, seen[-1:]),
+        contradicted=contradicted,
     )
 
 
@@ -395,13 +414,29 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
     )
     if screened is not None:
         return screened
+    why = Escalation()
     if verdict is Verdict.ALLOWED:
-        return _allowed_change(event, deps, subject, ref)
-    if event.event_name == "StopLogging" and not deps.settings.detect_only:
+        if allow_listed(event.event_name) is AllowListed.RECAPTURE:
+            answered = _allowed_change(event, deps, subject, ref, why)
+            if answered is not None:
+                return answered
+        else:
+            why.note(
+                f"The principal is allow-listed, but {event.event_name} breaks an invariant, "
+                "which the allow-list does not cover; pause trailguard with Mode=detect for "
+                "planned maintenance.",
+                Severity.HIGH,
+            )
+    # An event under trailguard's own role takes the full path below: it is checked
+    # with reads first, never answered with a write on its word alone, and what its
+    # drift means is decided once the drift is known.
+    if verdict is not Verdict.OWN_ROLE and (
+        event.event_name == "StopLogging" and not deps.settings.detect_only
+    ):
         last = deps.restarted.get(ref.arn)
         if last is None or deps.clock() - last > READ_FIRST_AFTER_RESTART:
             try:
-                result = execute(deps, _restart_logging(deps, subject, ref, event.event_time))
+                result = execute(deps, why.applied(_restart_logging(deps, subject, ref, event)))
             except _TrailGone:
                 pass  # stopped, then deleted: the full path below recreates it
             else:
@@ -410,10 +445,10 @@ def protect_trail(event: ApiCallEvent, deps: Dependencies) -> Result:
 
     if event.event_name == "DeleteTrail" and not deps.settings.detect_only:
         try:
-            return _recreate(deps, subject, ref, aspects)
+            return _recreate(deps, subject, ref, aspects, verdict=verdict, why=why)
         except _TrailExists:
             pass  # recreated meanwhile, or the event was not what it said: compare below
-    return _compare_and_repair(event, deps, subject, ref, aspects)
+    return _compare_and_repair(event, deps, subject, ref, aspects, verdict=verdict, why=why)
 
 
 class _TrailExists(Exception):
@@ -421,11 +456,17 @@ class _TrailExists(Exception):
 
 
 def _recreate(
-    deps: Dependencies, subject: Subject, ref: TrailRef, aspects: frozenset[Aspect]
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    aspects: frozenset[Aspect],
+    *,
+    verdict: Verdict,
+    why: Escalation,
 ) -> Result:
-    """A deleted trail, rebuilt from its baseline, read fresh (never from a cache)."""
+    """A deleted trail, rebuilt from its verified baseline, read fresh (never cached)."""
     key = _baseline_key(ref)
-    baseline = deps.prefetched.pop(key) if key in deps.prefetched else deps.baselines.get(ref)
+    read = deps.prefetched.pop(key) if key in deps.prefetched else deps.baselines.read(ref)
     key = _exists_key(ref)
     exists = deps.prefetched.pop(key) if key in deps.prefetched else None
     if exists is None:
@@ -433,8 +474,15 @@ def _recreate(
     if exists:
         raise _TrailExists
     live = LiveTrail(exists=False)
-    if baseline is None:
-        return _no_baseline(deps, subject, ref, live)
+    if read.tampered:
+        why.note(baseline_tampered(read), Severity.CRITICAL)
+    if read.baseline is None:
+        return _no_baseline(deps, subject, ref, live, read, why=why)
+    baseline = read.baseline
+    if read.tampered:
+        put_back_baseline(deps, ref, read, why)
+    if verdict is Verdict.OWN_ROLE:
+        why.note(own_role_misused(event_of(subject)), Severity.CRITICAL)
     drifts = trail_drift(baseline.snapshot, live, aspects)
     repair = trail_repair(
         deps,
@@ -459,7 +507,7 @@ def _recreate(
             deps, subject, subject.event.event_time, "the trail was deleted", query_now=False
         )
         repair.annotate = chained(blind, repair.annotate)
-    return execute(deps, repair)
+    return execute(deps, why.applied(repair))
 
 
 def _compare_and_repair(
@@ -468,20 +516,45 @@ def _compare_and_repair(
     subject: Subject,
     ref: TrailRef,
     aspects: frozenset[Aspect],
+    *,
+    verdict: Verdict,
+    why: Escalation,
 ) -> Result:
     live = deps.trails.read(ref, aspects)
     needs_baseline = not live.exists or bool(aspects - {Aspect.EXISTS, Aspect.LOGGING})
-    # Read fresh, never from a cache: the repair rebuilds the trail from it.
-    baseline = deps.baselines.get(ref) if needs_baseline else None
-    if baseline is None and needs_baseline:
-        return _no_baseline(deps, subject, ref, live)
+    # Read fresh, never from a cache, and verified: the repair rebuilds the trail from it.
+    read = deps.baselines.read(ref) if needs_baseline else BaselineRead(None)
+    if read.tampered:
+        why.note(baseline_tampered(read), Severity.CRITICAL)
+    if read.baseline is None and needs_baseline:
+        return _no_baseline(deps, subject, ref, live, read, why=why)
+    baseline = read.baseline
 
     drifts = trail_drift(baseline.snapshot if baseline else None, live, aspects)
+    if read.tampered and not deps.settings.detect_only:
+        put_back_baseline(deps, ref, read, why)
     if not drifts:
+        if read.tampered:
+            return report_only(
+                deps,
+                subject,
+                Severity.CRITICAL,
+                Outcome.DETECTED,
+                "BASELINE TAMPERED WITH; the trail matches the newest intact version",
+                detail=" ".join(why.notes),
+                manual_action=BASELINE_MANUAL_ACTION,
+            )
         logger.info("trail matches its baseline; nothing to do", extra={"trail": ref.arn})
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
-    if deps.settings.detect_only:
-        return detected(deps, subject, tuple(d.summary for d in drifts))
+    if verdict is Verdict.OWN_ROLE:
+        if repair_shaped(event, baseline):
+            why.note(
+                "Found after trailguard's own repair (an UpdateTrail with the baseline's "
+                "values): the drift is a change made since, reverted.",
+                Severity.HIGH,
+            )
+        else:
+            why.note(own_role_misused(event), Severity.CRITICAL)
     repair = trail_repair(
         deps,
         subject=subject,
@@ -496,53 +569,206 @@ def _compare_and_repair(
         # The trail recorded nothing from the event's call to the verified repair.
         blind = blind_window_annotation(deps, subject, event.event_time, reason, query_now=False)
         repair.annotate = chained(blind, repair.annotate)
-    result = execute(deps, repair)
-    if event.event_name == "StopLogging":
+    result = respond(deps, why.applied(repair))
+    if event.event_name == "StopLogging" and not deps.settings.detect_only:
         deps.restarted[ref.arn] = deps.clock()
     return result
 
 
-def _no_baseline(deps: Dependencies, subject: Subject, ref: TrailRef, live: LiveTrail) -> Result:
+BASELINE_MANUAL_ACTION = (
+    "find who wrote to the baseline table (its resource policy denies everyone but "
+    "trailguard's roles: was it changed?); check `trailguard baseline show` and the "
+    "table's point-in-time recovery"
+)
+
+
+@dataclass
+class Escalation:
+    """Why a repair's alert says more than 'drift repaired', and how loudly."""
+
+    notes: list[str] = field(default_factory=list)
+    severity: Severity = Severity.HIGH
+
+    def note(self, text: str, severity: Severity) -> None:
+        self.notes.append(text)
+        if _RANK[severity] > _RANK[self.severity]:
+            self.severity = severity
+
+    def applied(self, repair: Repair) -> Repair:
+        return replace(repair, severity=self.severity, notes=tuple(self.notes))
+
+
+_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+
+
+# UpdateTrail's request parameters that trailguard's own repair always sends, and the
+# baseline settings they carry (adapters/cloudtrail.py, CloudTrailGateway.update).
+_REPAIR_PARAMETERS = {
+    "s3BucketName": "s3_bucket_name",
+    "s3KeyPrefix": "s3_key_prefix",
+    "includeGlobalServiceEvents": "include_global_service_events",
+    "isMultiRegionTrail": "is_multi_region_trail",
+    "enableLogFileValidation": "log_file_validation_enabled",
+    "isOrganizationTrail": "is_organization_trail",
+}
+
+
+def repair_shaped(event: ApiCallEvent, baseline: TrailBaseline | None) -> bool:
+    """Whether an UpdateTrail is what trailguard's repair sends: every setting, each the
+    baseline's. Its echo can still find drift when another change landed since."""
+    if event.event_name != "UpdateTrail" or baseline is None:
+        return False
+    expected = asdict(baseline.snapshot.settings)
+    sent = event.request_parameters
+    return all(
+        key in sent and sent[key] == expected[name] for key, name in _REPAIR_PARAMETERS.items()
+    )
+
+
+def event_of(subject: Subject) -> ApiCallEvent:
+    assert subject.event is not None, "an event handler's subject carries its event"
+    return subject.event
+
+
+def own_role_misused(event: ApiCallEvent) -> str:
+    role = event.principal.session_issuer_arn or "one of trailguard's roles"
+    return (
+        f"TRAILGUARD'S ROLE WAS USED BY SOMETHING OTHER THAN A REPAIR: {role} made this "
+        f"{event.event_name} and left drift; trailguard's own repairs leave none. Find what "
+        "runs as this role (iam:PassRole at CreateFunction/UpdateFunctionConfiguration) and "
+        "check the role's trust policy."
+    )
+
+
+def baseline_tampered(read: BaselineRead) -> str:
+    text = "BASELINE TAMPERED WITH: " + "; ".join(read.problems) + "."
+    if read.baseline is not None:
+        text += (
+            f" Rebuilt from the newest intact version {read.version} (captured "
+            f"{read.baseline.captured_at} by {read.baseline.captured_by}), never from an "
+            "unverified item."
+        )
+    return text
+
+
+def put_back_baseline(
+    deps: Dependencies, ref: TrailRef, read: BaselineRead, why: Escalation
+) -> None:
+    if read.baseline is None:
+        return
+    try:
+        deps.baselines.repair_current(ref, read.version)
+    except AwsCallFailed as exc:
+        why.note(f"The baseline in force could not be put back: {exc}.", Severity.CRITICAL)
+    else:
+        why.note(f"Version {read.version} is the baseline in force again.", Severity.CRITICAL)
+
+
+def _no_baseline(
+    deps: Dependencies,
+    subject: Subject,
+    ref: TrailRef,
+    live: LiveTrail,
+    read: BaselineRead,
+    *,
+    why: Escalation,
+) -> Result:
+    # A protected trail with no intact baseline is never "repaired" from anything.
     if not live.exists:
         headline = "protected trail deleted and NO BASELINE to recreate it from"
-        severity = Severity.CRITICAL
     else:
-        headline = "protected trail changed but has no baseline to compare with"
-        severity = Severity.HIGH
+        headline = "protected trail changed but has NO BASELINE to compare with"
     return report_only(
         deps,
         subject,
-        severity,
+        Severity.CRITICAL,
         Outcome.REMEDIATION_FAILED,
         headline,
         manual_action=f"recreate or check trail {ref.name} in {ref.region} by hand, then "
         f"record its baseline with `trailguard baseline capture`",
+        detail=" ".join(why.notes),
     )
+
+
+def corroborate(
+    event: ApiCallEvent, deps: Dependencies, region: str
+) -> tuple[RecordedEvent | None, str]:
+    """(the event as Event history recorded it, '') when it corroborates this
+    allow-listed event, else (None, why not). What CloudTrail recorded is trusted;
+    the event trailguard was handed is not (anyone may invoke it directly)."""
+    if deps.event_records is None:
+        return None, "cannot be looked up (no Event history configured)"
+    # Looked up once, not polled: Event history can lag EventBridge by minutes, longer
+    # than a function should wait. A real change not yet there is reverted with a
+    # CRITICAL that says why (README, "Forged events").
+    recorded = deps.event_records.find(event.event_id, region)
+    if recorded is None:
+        return None, "is not in CloudTrail Event history (LookupEvents by EventId)"
+    if recorded.event_name != event.event_name:
+        return None, f"is a {recorded.event_name} in Event history, not a {event.event_name}"
+    if recorded.error_code:
+        return None, f"failed with {recorded.error_code} according to Event history"
+    if not is_allow_listed(recorded.principal_arn, deps.settings):
+        who = recorded.principal_arn or "an unknown principal"
+        return None, f"was made by {who} according to Event history, who is not allow-listed"
+    return recorded, ""
 
 
 def _allowed_change(
-    event: ApiCallEvent, deps: Dependencies, subject: Subject, ref: TrailRef
-) -> Result:
-    detail = "Not reverted: the principal is on the allow-list."
-    if event.event_name in _CONFIG_EVENTS:
-        principal = event.principal.acting_arn or "unknown principal"
-        if recapture(
-            deps.trails,
-            deps.baselines,
-            ref,
-            captured_at=deps.clock().isoformat(),
-            captured_by=principal,
-            reason=f"{event.event_name} by allow-listed principal, event {event.event_id}",
-        ):
-            detail += " The baseline was updated to the trail's new configuration."
-    return report_only(
-        deps,
-        subject,
-        Severity.WARNING,
-        Outcome.ALLOWED,
-        f"allow-listed principal ran {event.event_name}; not reverted",
-        detail=detail,
+    event: ApiCallEvent, deps: Dependencies, subject: Subject, ref: TrailRef, why: Escalation
+) -> Result | None:
+    """A configuration change by an allow-listed principal becomes the baseline, when
+    it is real: corroborated in Event history and visible on the live trail.
+
+    None (with `why` noted) when it is not: the caller then treats it as drift."""
+    recorded, problem = corroborate(event, deps, ref.region)
+    if recorded is None:
+        why.note(
+            f"NOT CORROBORATED: the allow-listed {event.event_name} (event {event.event_id}) "
+            f"{problem}; it was treated as drift, and the baseline was not replaced.",
+            Severity.CRITICAL,
+        )
+        return None
+    read = deps.baselines.read(ref)
+    if read.tampered or read.baseline is None:
+        why.note(
+            "The allow-listed change was not recaptured: the baseline itself is not intact.",
+            Severity.CRITICAL,
+        )
+        return None
+    live = deps.trails.read(ref, CONFIGURATION)
+    shown = trail_drift(read.baseline.snapshot, live, ASPECTS_BY_EVENT[event.event_name])
+    principal = recorded.principal_arn  # as CloudTrail recorded it, not as the event says
+    if not live.exists or not shown:
+        return report_only(
+            deps,
+            subject,
+            Severity.WARNING,
+            Outcome.ALLOWED,
+            f"allow-listed principal ran {event.event_name}; the trail shows no change",
+            detail="Corroborated in CloudTrail Event history; nothing to recapture.",
+        )
+    captured = recapture(
+        deps.trails,
+        deps.baselines,
+        ref,
+        captured_at=deps.clock().isoformat(),
+        captured_by=principal,
+        reason=f"{event.event_name} by allow-listed principal, event {event.event_id}",
     )
+    if captured is None:
+        why.note("The trail vanished before it could be recaptured.", Severity.HIGH)
+        return None
+    alert = capture_alert(
+        read.baseline.snapshot,
+        captured,
+        severity_if_changed=Severity.WARNING,
+        event=event,
+        detail="Not reverted: the principal is on the allow-list, the event is in CloudTrail "
+        "Event history and the live trail shows the change. The baseline was updated to "
+        "the trail's new configuration.",
+    )
+    return Result(Outcome.ALLOWED, ref.arn, "recaptured", alert_id=notify(deps, alert))
 
 
 def _delegated_admin_change(event: ApiCallEvent, deps: Dependencies) -> Result:

@@ -71,6 +71,10 @@ SILENCING = {
     "SetSubscriptionAttributes": "a subscription's attributes (such as its filter policy) "
     "were changed",
     "DeleteTable": "a table was deleted",
+    "PutResourcePolicy": "a table's resource policy was changed: the baseline table refuses "
+    "writes by anyone but trailguard only through it",
+    "DeleteResourcePolicy": "a table's resource policy was deleted: anyone allowed by IAM "
+    "may now write the baselines",
     "DisableKey": "the alert topic's KMS key was disabled: no alert or alarm can be delivered",
     "ScheduleKeyDeletion": "the alert topic's KMS key was scheduled for deletion: no alert or "
     "alarm can be delivered",
@@ -312,8 +316,27 @@ def _key_repair(deps: Dependencies, what: str, pending_deletion: bool) -> Findin
     )
 
 
+_SIGNING_KEY = {
+    "DisableKey": "the baseline signing key was disabled: no baseline can be verified, so "
+    "no trail can be rebuilt or reverted",
+    "ScheduleKeyDeletion": "the baseline signing key was scheduled for deletion: every "
+    "baseline becomes unverifiable",
+    "PutKeyPolicy": "the baseline signing key's policy was changed: someone else may now "
+    "sign baselines",
+}
+
+
 def _key(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
     key = event.parameter("keyId", 2048)
+    if is_alert_key(key, deps.settings.signing_key_id):
+        # No repair: only a human can tell a deliberate key change from an attack.
+        return Finding(
+            _SIGNING_KEY[name],
+            deps.settings.signing_key_id,
+            True,
+            manual_action="restore the key (EnableKey, CancelKeyDeletion) or its policy from "
+            "template.yaml (BaselineSigningKey); redeploy trailguard",
+        )
     alert_key = deps.settings.alert_key_arn
     if not is_alert_key(key, alert_key):
         return None
@@ -392,7 +415,9 @@ def _role(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
 
 
 def _table(event: ApiCallEvent, name: str, deps: Dependencies) -> Finding | None:
-    table = event.parameter("tableName", 512)
+    # PutResourcePolicy and DeleteResourcePolicy name the table by ARN.
+    arn = event.parameter("resourceArn", 1024)
+    table = event.parameter("tableName", 512) or arn.partition(":table/")[2].split("/")[0]
     return (
         Finding(SILENCING[name], table, True) if is_ours(table, deps.settings.stack_name) else None
     )
@@ -435,9 +460,9 @@ def self_tampering(event: ApiCallEvent, deps: Dependencies) -> Result:
     verdict, screened = screen(
         event, deps, subject, f"refused attempt on trailguard itself: {finding.what}"
     )
-    if screened is not None and verdict is not Verdict.OWN_CHANGE:
+    if screened is not None and verdict is not Verdict.OWN_ROLE:
         return screened
-    if verdict is Verdict.OWN_CHANGE and event.failed:
+    if verdict is Verdict.OWN_ROLE and event.failed:
         return report_only(
             deps,
             subject,
@@ -446,7 +471,7 @@ def self_tampering(event: ApiCallEvent, deps: Dependencies) -> Result:
             f"refused attempt under trailguard's own role: {finding.what}",
         )
     detail = "; ".join(finding.details)
-    if verdict is Verdict.OWN_CHANGE:
+    if verdict is Verdict.OWN_ROLE:
         # trailguard never makes these calls: its role was used by something else.
         detail = f"made under trailguard's own role, which never makes this call. {detail}"
     elif (finding.deployment_counts and event.principal.invoked_by == CLOUDFORMATION) or (

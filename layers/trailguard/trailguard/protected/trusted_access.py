@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from trailguard.domain.alerts import Outcome, Severity
 from trailguard.domain.events import ApiCallEvent
-from trailguard.domain.guards import Verdict
+from trailguard.domain.guards import AllowListed, Verdict, allow_listed
 from trailguard.engine.remediation import (
     Action,
     Dependencies,
@@ -96,17 +97,39 @@ def restore_trusted_access(event: ApiCallEvent, deps: Dependencies) -> Result:
     )
     if screened is not None:
         return screened
-    if verdict is Verdict.ALLOWED:
-        return report_only(
-            deps,
-            subject,
-            Severity.WARNING,
-            Outcome.ALLOWED,
-            "allow-listed principal disabled trusted access; not reverted",
-        )
-
+    # Checked first whoever made the call (reads only): an event under trailguard's
+    # own role that left trusted access on is its own echo, or changed nothing.
     if deps.trusted_access.is_enabled(CLOUDTRAIL):
         logger.info("trusted access already enabled", extra={"event_id": event.event_id})
         return Result(Outcome.IN_SYNC, CLOUDTRAIL, "already enabled")
-    repair = trusted_access_repair(deps, subject)
-    return respond(deps, repair)
+    return respond(deps, escalated(trusted_access_repair(deps, subject), event, verdict))
+
+
+def escalated(repair: Repair, event: ApiCallEvent, verdict: Verdict) -> Repair:
+    """The repair's alert, told who made the call when that matters.
+
+    Disabling trusted access (like deleting the service-linked role) breaks an
+    invariant: an allow-listed principal's call is reverted too (domain/guards.py,
+    AllowListed.REVERT), as the reconciler would; under trailguard's own role it is
+    a CRITICAL, since trailguard never makes these calls."""
+    if verdict is Verdict.OWN_ROLE:
+        role = event.principal.session_issuer_arn
+        return replace(
+            repair,
+            severity=Severity.CRITICAL,
+            notes=(
+                f"TRAILGUARD'S ROLE WAS USED BY SOMETHING OTHER THAN A REPAIR: {role} made "
+                f"this {event.event_name}, which trailguard never makes. Find what runs as "
+                "this role (iam:PassRole at CreateFunction/UpdateFunctionConfiguration).",
+            ),
+        )
+    if verdict is Verdict.ALLOWED and allow_listed(event.event_name) is AllowListed.REVERT:
+        return replace(
+            repair,
+            notes=(
+                f"The principal is allow-listed, but {event.event_name} breaks an invariant, "
+                "which the allow-list does not cover; pause trailguard with Mode=detect for "
+                "planned maintenance.",
+            ),
+        )
+    return repair
