@@ -43,6 +43,18 @@ def _create_drill_user() -> None:
         iam.create_user(UserName=DRILL_USER)
 
 
+def _delete_baseline_versions() -> None:
+    table = f"{STACK}-BaselineTable-EXAMPLE"
+    dynamodb = _client("dynamodb")
+    versions = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":pk": {"S": TRAIL_ARN}, ":v": {"S": "V#"}},
+    )["Items"]
+    for item in versions:
+        dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
 def _put_policy_back(world: World) -> None:
     """The on-call engineer restores the bucket policy by hand, as the alert said."""
     del world
@@ -72,6 +84,10 @@ def _recreate_logs_role(world: World) -> None:
 def _record_baseline(world: World) -> None:
     """The on-call engineer checks the trail and records its baseline again."""
     world.capture_baseline()
+    # Every capture announces itself (an INFO with its diff); this one is the human's
+    # closing step, after the play's deliveries, so it must not be counted in the next.
+    captured = [a for a in world.drain_alerts() if a.outcome == "allowed"]
+    assert captured, "a capture always publishes its alert"
 
 
 def _documents(alerts: list[DeliveredAlert]) -> list[dict[str, Any]]:
@@ -171,7 +187,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         name="unprotected-org-trail",
-        title="Delete the organization trail's baseline item",
+        title="Delete the organization trail's baseline items, every version, then the current",
         sample=None,
         attacks=(
             Attack(
@@ -181,6 +197,9 @@ SCENARIOS: tuple[Scenario, ...] = (
                     "TableName": f"{STACK}-BaselineTable-EXAMPLE",
                     "Key": {"pk": {"S": TRAIL_ARN}, "sk": {"S": "CURRENT"}},
                 },
+                # Any item of a trail keeps it protected (a deleted current baseline is
+                # rebuilt from its versions): the attacker deletes the versions first.
+                prepare=_delete_baseline_versions,
             ),
         ),
         watches=("trail-baseline",),
