@@ -54,5 +54,13 @@ def no_verification_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Verification re-reads pause between attempts (AWS is eventually consistent);
     moto is not, so tests record the pauses instead of waiting."""
     pauses: list[float] = []
-    monkeypatch.setattr("trailguard.engine.remediation.time.sleep", pauses.append)
+    from drill.emulation import event_history
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        # The emulated Event history paces callers by the clock: a recorded pause is
+        # time that passed for it.
+        event_history.SKEW[0] += seconds
+
+    monkeypatch.setattr("trailguard.engine.remediation.time.sleep", pause)
     return pauses
