@@ -79,7 +79,7 @@ class FakeTrails:
         if ref not in self.trails:
             return LiveTrail(exists=False)
         stopped = self.stopped_at.get(ref, datetime.now(UTC))
-        return LiveTrail(True, self.trails[ref], self.logging.get(ref, False), stopped)
+        return LiveTrail(True, self.trails[ref], self.logging.get(ref, False), stopped_at=stopped)
 
     def list_home_trails(self, region: str) -> list[TrailSnapshot]:
         return [s for r, s in self.trails.items() if r.region == region]

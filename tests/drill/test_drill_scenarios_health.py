@@ -27,7 +27,9 @@ def _stop_act_restart(world: World, play: Play) -> None:
 
 
 def _delivery_failing(world: World, play: Play) -> None:
-    critical, recovered = _documents(play)
+    # The chain's repair (I8), the I7 CRITICAL naming the cause, then delivery recovered.
+    chain, critical, recovered = _documents(play)
+    assert str(chain["invariant"]).startswith("I8") and chain["outcome"] == "repaired"
     assert "AccessDenied" in " ".join(critical["drift"])  # type: ignore[arg-type]
     assert LOG_BUCKET in str(critical["manualAction"])
     assert recovered["headline"] == "delivery recovered"

@@ -16,7 +16,9 @@ import pytest
 from drill.world import REGION, World
 from tests.functional.helpers import aws
 from trailguard.adapters.baseline_store import DynamoBaselineStore
+from trailguard.adapters.cloudtrail import CloudTrailGateway
 from trailguard.domain.trails import TrailRef
+from trailguard.errors import AwsCallFailed
 from trailguard_cli import main
 
 CALLER = "arn:aws:sts::111111111111:user/moto"  # moto's GetCallerIdentity
@@ -246,11 +248,16 @@ def test_reconcile_in_detect_mode_alerts_only(world: World) -> None:
     assert alert.outcome == "detected"
 
 
-def test_failed_repair_is_exit_1_with_the_manual_action_alerted(world: World) -> None:
+def test_failed_repair_is_exit_1_with_the_manual_action_alerted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     aws("cloudtrail").delete_trail(Name=world.trail_name)
-    # Not the bucket: the reconciler recreates it first (protected/delivery_chain.py).
-    # The trail's SNS topic is nothing trailguard restores, and CreateTrail needs it.
-    aws("sns").delete_topic(TopicArn=world.trail_topic_arn)
+
+    def denied(self: object, baseline: object) -> None:
+        # A refusal no degraded repair can work around (protected/trail.py).
+        raise AwsCallFailed("CreateTrail", "AccessDeniedException", "denied", "grant it")
+
+    monkeypatch.setattr(CloudTrailGateway, "create", denied)
 
     code, out, _ = run("reconcile", *where(world))
 

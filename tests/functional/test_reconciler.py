@@ -8,7 +8,8 @@ import pytest
 
 from drill.world import World
 from tests.functional.helpers import aws
-from trailguard.errors import RemediationFailed
+from trailguard.adapters.cloudtrail import CloudTrailGateway
+from trailguard.errors import AwsCallFailed, RemediationFailed
 
 FUNCTION = "ReconcileInvariantsFunction"
 SCHEDULED = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
@@ -72,13 +73,21 @@ def test_every_run_emits_a_heartbeat(world: World, capsys: pytest.CaptureFixture
     assert any(m.get("ReconcilerHeartbeat") == [1.0] for m in metrics)
 
 
+def _create_trail_denied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CreateTrail refused for a reason no degraded repair can work around (a missing
+    optional setting is restored without: protected/trail.py)."""
+
+    def denied(self: object, baseline: object) -> None:
+        raise AwsCallFailed("CreateTrail", "AccessDeniedException", "denied", "grant it")
+
+    monkeypatch.setattr(CloudTrailGateway, "create", denied)
+
+
 def test_failed_repair_fails_the_run_after_critical_alert(
-    world: World, capsys: pytest.CaptureFixture[str]
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _lose_everything(world)
-    # Not the bucket: the reconciler recreates it first (protected/delivery_chain.py).
-    # The trail's SNS topic is nothing trailguard restores, and CreateTrail needs it.
-    aws("sns").delete_topic(TopicArn=world.trail_topic_arn)
+    _create_trail_denied(monkeypatch)
 
     with pytest.raises(RemediationFailed):
         world.invoke(FUNCTION, SCHEDULED)
