@@ -33,10 +33,10 @@ from trailguard.ports import BaselineRead
 from trailguard.protected.delivery_chain import check_chain
 from trailguard.protected.service_linked_role import role_repair, role_subject
 from trailguard.protected.trail import (
-    BASELINE_MANUAL_ACTION,
     Escalation,
     baseline_tampered,
     put_back_baseline,
+    tampered_but_in_sync,
     trail_repair,
 )
 from trailguard.protected.trail_delivery import (
@@ -282,17 +282,7 @@ def _reconcile_trail(
             None,
             detected_by,
         )
-        report.results.append(
-            report_only(
-                deps,
-                subject,
-                Severity.CRITICAL,
-                Outcome.DETECTED,
-                "BASELINE TAMPERED WITH; the trail matches the newest intact version",
-                detail=" ".join(why.notes),
-                manual_action=BASELINE_MANUAL_ACTION,
-            )
-        )
+        report.results.append(tampered_but_in_sync(deps, subject, why))
     repaired = None
     degraded: str | None = ""
     if drifts:

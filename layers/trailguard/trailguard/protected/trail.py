@@ -535,15 +535,7 @@ def _compare_and_repair(
         put_back_baseline(deps, ref, read, why)
     if not drifts:
         if read.tampered:
-            return report_only(
-                deps,
-                subject,
-                Severity.CRITICAL,
-                Outcome.DETECTED,
-                "BASELINE TAMPERED WITH; the trail matches the newest intact version",
-                detail=" ".join(why.notes),
-                manual_action=BASELINE_MANUAL_ACTION,
-            )
+            return tampered_but_in_sync(deps, subject, why)
         logger.info("trail matches its baseline; nothing to do", extra={"trail": ref.arn})
         return Result(Outcome.IN_SYNC, ref.arn, "matches the baseline")
     if verdict is Verdict.OWN_ROLE:
@@ -573,6 +565,20 @@ def _compare_and_repair(
     if event.event_name == "StopLogging" and not deps.settings.detect_only:
         deps.restarted[ref.arn] = deps.clock()
     return result
+
+
+def tampered_but_in_sync(deps: Dependencies, subject: Subject, why: Escalation) -> Result:
+    """Only the baseline was tampered with: the trail matches its newest intact version,
+    which is in force again (event path and reconciler alike)."""
+    return report_only(
+        deps,
+        subject,
+        Severity.CRITICAL,
+        Outcome.DETECTED,
+        "BASELINE TAMPERED WITH; the trail matches the newest intact version",
+        detail=" ".join(why.notes),
+        manual_action=BASELINE_MANUAL_ACTION,
+    )
 
 
 BASELINE_MANUAL_ACTION = (
