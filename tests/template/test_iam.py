@@ -35,6 +35,7 @@ from tests.template.helpers import (
     unconditional,
 )
 from trailguard.adapters import (
+    assumed,
     baseline_store,
     cloudtrail,
     cloudwatch,
@@ -78,7 +79,10 @@ BASELINE_SIGNED = BASELINE_VERIFIED | signing.IAM_ACTIONS_WRITE
 # Allow-listed changes are corroborated in CloudTrail Event history.
 EVENT_HISTORY = frozenset({"cloudtrail:LookupEvents"})
 # The trail's bucket, key and log group (protected/delivery_chain.py).
-CHAIN_READ = s3.IAM_ACTIONS_READ | kms.IAM_ACTIONS_READ | logs.IAM_ACTIONS_READ
+# ...each through the log-archive companion's role when there is one.
+CHAIN_READ = (
+    s3.IAM_ACTIONS_READ | kms.IAM_ACTIONS_READ | logs.IAM_ACTIONS_READ | assumed.IAM_ACTIONS
+)
 CHAIN_REPAIR = CHAIN_READ | s3.IAM_ACTIONS_WRITE | kms.IAM_ACTIONS_WRITE | logs.IAM_ACTIONS_WRITE
 HEALTH_APPEND = frozenset({"dynamodb:UpdateItem"})
 # The trail-health item lives in the ledger table (adapters/health_store.py).

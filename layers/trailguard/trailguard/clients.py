@@ -104,20 +104,22 @@ def client_as(service: str, region: str, role_arn: str, session_name: str = "tra
         credentials = client("sts", region).assume_role(
             RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=_ASSUME_SECONDS
         )["Credentials"]
-        import boto3
-
-        assumed: Any = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        cached = (now + _ASSUME_SECONDS, {"session": assumed, "clients": {}})
+        cached = (now + _ASSUME_SECONDS, {"credentials": credentials, "clients": {}})
         _ASSUMED[role_arn] = cached
     made: dict[tuple[str, str], Any] = cached[1]["clients"]
     if (service, region) not in made:
-        made[(service, region)] = cached[1]["session"].client(
-            service, region_name=region, config=_config()
-        )
+        # The one botocore session (its loaded service models), with the role's keys.
+        credentials = cached[1]["credentials"]
+        with _MAKING:
+            session: Any = _session()
+            made[(service, region)] = session.create_client(
+                service,
+                region_name=region,
+                config=_config(),
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
     return made[(service, region)]
 
 

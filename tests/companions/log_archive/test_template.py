@@ -172,9 +172,10 @@ def test_repair_role_may_do_what_trailguards_adapters_call_and_nothing_else() ->
     statements = _statements("LogArchiveRole")
     assert all(s["Effect"] == "Allow" for s in statements)
     granted = {a for s in statements for a in actions_of(s)}
+    # The assuming (adapters/assumed.py) is done by trailguard's side, not here.
     needed = (
         s3.IAM_ACTIONS_READ | s3.IAM_ACTIONS_WRITE | kms.IAM_ACTIONS_READ | kms.IAM_ACTIONS_WRITE
-    ) - {"sts:AssumeRole"}  # the assuming is done by trailguard's side, not here
+    )
     assert granted == needed
     assert not any("*" in a for a in granted)
 
@@ -186,14 +187,10 @@ def test_repair_role_reaches_that_bucket_and_that_key_only() -> None:
     assert raw["Statement"][1]["Fn::If"][::2] == ["HasKey", {"Ref": "AWS::NoValue"}]
     bucket = statements["ReadAndRepairTrailBucket"]
     assert bucket["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${TrailBucketName}"}
-    assert set(actions_of(bucket)) == (s3.IAM_ACTIONS_READ | s3.IAM_ACTIONS_WRITE) - {
-        "sts:AssumeRole"
-    }
+    assert set(actions_of(bucket)) == s3.IAM_ACTIONS_READ | s3.IAM_ACTIONS_WRITE
     key = statements["ReadAndRepairTrailKey"]
     assert key["Resource"] == {"Ref": "TrailKeyArn"}
-    assert set(actions_of(key)) == (kms.IAM_ACTIONS_READ | kms.IAM_ACTIONS_WRITE) - {
-        "sts:AssumeRole"
-    }
+    assert set(actions_of(key)) == kms.IAM_ACTIONS_READ | kms.IAM_ACTIONS_WRITE
 
 
 def test_forwarder_may_only_put_events_on_trailguards_bus() -> None:

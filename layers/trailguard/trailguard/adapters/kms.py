@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from trailguard import clients
+from trailguard.adapters.assumed import client_in_chain_account
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.delivery_chain import KeyState
 from trailguard.errors import AwsCallFailed
@@ -21,8 +22,8 @@ def key_id(key: str) -> str:
 
 
 IAM_ACTIONS = frozenset({"kms:DescribeKey", "kms:EnableKey", "kms:CancelKeyDeletion"})
-# sts:AssumeRole: every call may act through the log-archive companion's role.
-IAM_ACTIONS_READ = frozenset({"kms:DescribeKey", "kms:GetKeyPolicy", "sts:AssumeRole"})
+# Every call may act through the log-archive companion's role (adapters/assumed.py).
+IAM_ACTIONS_READ = frozenset({"kms:DescribeKey", "kms:GetKeyPolicy"})
 IAM_ACTIONS_WRITE = frozenset({"kms:EnableKey", "kms:CancelKeyDeletion", "kms:PutKeyPolicy"})
 
 
@@ -60,14 +61,7 @@ class KmsGateway:
         self._region = region
 
     def _client(self) -> Any:
-        return call(
-            "AssumeRole",
-            "sts:AssumeRole",
-            clients.client_as,
-            service="kms",
-            region=self._region,
-            role_arn=self._role_arn,
-        )
+        return client_in_chain_account("kms", self._region, self._role_arn)
 
     def read(self, key_arn: str) -> KeyState:
         api = self._client()

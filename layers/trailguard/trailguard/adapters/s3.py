@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trailguard import clients
+from trailguard.adapters.assumed import client_in_chain_account
 from trailguard.adapters.aws_errors import call
 from trailguard.domain.delivery_chain import BucketState
 from trailguard.errors import AwsCallFailed
@@ -23,8 +23,7 @@ IAM_ACTIONS_READ = frozenset(
         "s3:GetBucketVersioning",
         "s3:GetBucketObjectLockConfiguration",
         "s3:GetEncryptionConfiguration",
-        # Every call may act through the log-archive companion's role.
-        "sts:AssumeRole",
+        # Every call may act through the log-archive companion's role (adapters/assumed.py).
     }
 )
 IAM_ACTIONS_WRITE = frozenset(
@@ -51,14 +50,7 @@ class S3Gateway:
         self._region = region
 
     def _client(self) -> Any:
-        return call(
-            "AssumeRole",
-            "sts:AssumeRole",
-            clients.client_as,
-            service="s3",
-            region=self._region,
-            role_arn=self._role_arn,
-        )
+        return client_in_chain_account("s3", self._region, self._role_arn)
 
     def read(self, bucket: str) -> BucketState:
         api = self._client()
